@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+from homework import homework_dataset
+
+import linfeat_widgets as lf
+
+
+@pytest.mark.parametrize("target", ["piecewise_linear", "sin(20x)"])
+def test_default_dataset_equals_homework_bit_for_bit(target):
+    data = lf.make_dataset(target=target)
+    X, y, X_test, y_test = homework_dataset(target)
+    for ours, theirs in [(data.X, X), (data.y, y), (data.X_test, X_test), (data.y_test, y_test)]:
+        assert ours.dtype == np.float64
+        assert ours.shape == theirs.shape
+        assert np.array_equal(ours, theirs)
+
+
+def test_shapes_sorting_and_test_grid_contains_training_inputs():
+    data = lf.make_dataset(n_samples=50, n_grid=300)
+    assert data.X.shape == (50, 1) and data.y.shape == (50,)
+    assert data.X_test.shape == (350, 1) and data.y_test.shape == (350,)
+    assert np.all(np.diff(data.X[:, 0]) >= 0) and np.all(np.diff(data.X_test[:, 0]) >= 0)
+    assert np.isin(data.X[:, 0], data.X_test[:, 0]).all()
+    assert np.allclose(data.y_test, data.f(data.X_test[:, 0]))
+
+
+def test_piecewise_linear_target_interpolates_sines_between_tenths():
+    k = np.arange(10)
+    just_after = lf.data.piecewise_linear((k + 1e-9) / 10)
+    just_before = lf.data.piecewise_linear((k + 1 - 1e-9) / 10)
+    assert np.allclose(just_after, np.sin(12345 * k), atol=1e-6)
+    assert np.allclose(just_before, np.sin(12345 * (k + 1)), atol=1e-6)
+    mid = lf.data.piecewise_linear(np.array([0.35]))
+    assert np.isclose(mid[0], 0.5 * (np.sin(12345 * 3) + np.sin(12345 * 4)))
+    # the homework's formula gives 0 at exact integers of 10 x
+    assert lf.data.piecewise_linear(np.array([0.0]))[0] == 0.0
+
+
+def test_noise_level_and_noiseless_test_set():
+    data = lf.make_dataset(n_samples=2000, sigma=0.3, seed=3)
+    residual = data.y - data.f(data.X[:, 0])
+    assert abs(residual.std() - 0.3) < 0.02
+    assert np.array_equal(lf.make_dataset(sigma=0.0).y, lf.make_dataset(sigma=0.0).f(lf.make_dataset().X[:, 0]))
+
+
+def test_partial_training_range_and_full_test_range():
+    data = lf.make_dataset(x_range=(-1.0, 0.4), test_range=(-1.0, 1.0))
+    assert data.X.min() >= -1.0 and data.X.max() < 0.4
+    assert data.X_test.min() == -1.0 and data.X_test.max() == 1.0
+    assert np.isin(data.X[:, 0], data.X_test[:, 0]).all()
+    # the default test range is the training range
+    assert lf.make_dataset(x_range=(-1.0, 0.4)).X_test.max() <= 0.4
+
+
+def test_callable_target_and_its_name():
+    def bump(x):
+        return np.exp(-((x - 0.5) ** 2) * 20)
+
+    data = lf.make_dataset(target=bump, sigma=0.0)
+    assert data.target == "bump"
+    assert np.allclose(data.y, bump(data.X[:, 0]))
+
+
+def test_arrays_are_read_only():
+    data = lf.make_dataset()
+    with pytest.raises(ValueError):
+        data.X[0, 0] = 5.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"target": "cos"}, "target must be one of 'piecewise_linear', 'sin\\(20x\\)'"),
+        ({"n_samples": 4}, "n_samples must be an integer >= 5"),
+        ({"n_samples": 10.5}, "n_samples must be an integer"),
+        ({"sigma": -0.1}, "sigma must be >= 0"),
+        ({"sigma": float("nan")}, "sigma must be a finite number"),
+        ({"x_range": (1.0, 1.0)}, "x_range must be a non-empty interval"),
+        ({"x_range": (0.4, -1.0)}, "x_range must be a non-empty interval"),
+        ({"x_range": 3}, "x_range must be a pair"),
+        ({"test_range": (0.0, float("inf"))}, "test_range\\[1\\] must be a finite number"),
+        ({"n_grid": 1}, "n_grid must be an integer >= 2"),
+        ({"target": lambda x: x[:3]}, "must map an array of shape"),
+        ({"target": lambda x: x / 0.0}, "returned NaN or infinite"),
+    ],
+)
+def test_bad_arguments_are_refused_with_their_name(kwargs, match):
+    with pytest.raises(ValueError, match=match), np.errstate(divide="ignore", invalid="ignore"):
+        lf.make_dataset(**kwargs)
