@@ -1,0 +1,23 @@
+"""Training: the three paradigms, the minibatch stream, and the snapshot :class:`History`.
+
+Modules, in the order they build on each other: ``minibatches`` (index stream, snapshot
+schedule), ``history`` (snapshots), ``plan`` (checked settings), ``torch_backend`` (the
+reference loop and the ridge solve), ``trainer`` (:func:`train`).
+"""
+
+from .history import History
+from .minibatches import minibatch_indices, snapshot_steps
+from .plan import DEFAULT_LR, PARADIGMS, TrainingDiverged
+from .trainer import BACKENDS, DTYPES, train
+
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_LR",
+    "DTYPES",
+    "PARADIGMS",
+    "History",
+    "TrainingDiverged",
+    "minibatch_indices",
+    "snapshot_steps",
+    "train",
+]

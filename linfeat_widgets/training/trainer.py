@@ -1,0 +1,192 @@
+"""``train``: check the arguments, pick a backend, run it, return a :class:`History`."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+
+import torch
+from torch import nn
+
+from .._checks import check_choice, check_float, check_int
+from ..data import Dataset
+from .history import History, flatten_parameters
+from .plan import DEFAULT_LR, PARADIGMS, Plan
+from .torch_backend import solve_ridge, train_torch
+
+__all__ = ["BACKENDS", "DTYPES", "train"]
+
+#: Training backends: "torch" is the reference loop; "auto" picks the best that applies.
+BACKENDS = ("auto", "torch")
+DTYPES = ("float32", "float64")
+
+
+def _check_device(device) -> torch.device:
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or a torch.device; got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} is not available here (torch.cuda.is_available() is False); use 'cpu'")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda'; got {device!r}")
+    return dev
+
+
+def _check_model(model, paradigm: str) -> int:
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module (see make_mlp); got {type(model).__name__}")
+    n_params = sum(p.numel() for p in model.parameters())
+    if n_params == 0:
+        raise ValueError("model has no parameters to train")
+    if any(True for _ in model.buffers()):
+        raise ValueError(
+            "model has buffers (e.g. BatchNorm statistics); train supports models whose state is their parameters"
+        )
+    if paradigm in ("output", "ridge"):
+        last = model[-1] if isinstance(model, nn.Sequential) and len(model) else None
+        if not isinstance(last, nn.Linear) or last.out_features != 1 or last.bias is None:
+            raise ValueError(
+                f"paradigm {paradigm!r} needs an nn.Sequential ending in nn.Linear(w, 1) with a bias "
+                "(its output layer); make_mlp builds one"
+            )
+    return n_params
+
+
+def _check_output(model: nn.Module, plan: Plan) -> None:
+    probe = torch.tensor(plan.data.X[:2], dtype=plan.torch_dtype, device=plan.device)
+    with torch.no_grad():
+        out = model(probe)
+    if tuple(out.shape) != (2, 1):
+        raise ValueError(
+            f"model must map inputs of shape (n, 1) to outputs of shape (n, 1); it gave {tuple(out.shape)} for n=2"
+        )
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int, enabled: bool, desc: str):
+    """Yield ``update(k)``; shows a bar (tqdm, terminal or notebook) only past one second."""
+    if not enabled:
+        yield lambda k: None
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc=desc, unit="step", delay=1.0, leave=False) as bar:
+        yield bar.update
+
+
+def make_plan(
+    model,
+    data,
+    paradigm="all",
+    n_steps=150_000,
+    save_every=1000,
+    lr=None,
+    seed=0,
+    device="cpu",
+    dtype="float32",
+    batch_size=None,
+    ridge_lambda=1e-5,
+) -> Plan:
+    """Check every argument of :func:`train` and gather them in a :class:`Plan`."""
+    paradigm = check_choice("paradigm", paradigm, PARADIGMS)
+    if not isinstance(data, Dataset):
+        raise ValueError(f"data must be a Dataset from make_dataset(); got {type(data).__name__}")
+    n_params = _check_model(model, paradigm)
+    n_steps = check_int("n_steps", n_steps, 1)
+    save_every = check_int("save_every", save_every, 1)
+    if paradigm == "ridge":
+        lr = None
+    elif lr is None:
+        lr = DEFAULT_LR[paradigm]
+    else:
+        lr = check_float("lr", lr, positive=True)
+    if seed is not None:
+        seed = check_int("seed", seed, 0)
+    n = data.n_samples
+    batch_size = max(1, n // 5) if batch_size is None else check_int("batch_size", batch_size, 1)
+    if batch_size > n:
+        raise ValueError(f"batch_size must be at most the number of training points ({n}); got {batch_size}")
+    return Plan(
+        data=data,
+        paradigm=paradigm,
+        lr=lr,
+        n_steps=n_steps,
+        save_every=save_every,
+        seed=seed,
+        batch_size=batch_size,
+        ridge_lambda=check_float("ridge_lambda", ridge_lambda, minimum=0.0),
+        device=_check_device(device),
+        dtype=check_choice("dtype", dtype, DTYPES),
+        n_params=n_params,
+    )
+
+
+def train(
+    model: nn.Module,
+    data: Dataset,
+    paradigm: str = "all",
+    n_steps: int = 150_000,
+    save_every: int = 1000,
+    lr: float | None = None,
+    seed: int | None = 0,
+    backend: str = "auto",
+    device: str | torch.device = "cpu",
+    *,
+    dtype: str = "float32",
+    batch_size: int | None = None,
+    ridge_lambda: float = 1e-5,
+    progress: bool = True,
+) -> History:
+    """Train a copy of ``model`` on ``data`` and keep snapshots along the way.
+
+    Parameters
+    ----------
+    model : the network, e.g. from :func:`make_mlp`; it maps (n, 1) to (n, 1). It is never
+        modified: training runs on a copy.
+    data : a :class:`Dataset` from :func:`make_dataset`.
+    paradigm : ``"all"`` (SGD on every parameter), ``"output"`` (SGD on the output layer
+        only) or ``"ridge"`` (output layer solved in closed form on the last hidden
+        layer's features plus a constant).
+    n_steps : SGD steps, each on a minibatch of ``batch_size`` points drawn without
+        replacement. Ignored by ``"ridge"``.
+    save_every : a snapshot is kept at step 1, every ``save_every`` steps and at the
+        last step.
+    lr : SGD learning rate; defaults to the homework's 0.02 for ``"all"`` and 0.2 for
+        ``"output"``.
+    seed : seed of the minibatch stream (``numpy.random.default_rng``); same seed, same
+        history. ``None`` draws fresh entropy.
+    backend : ``"torch"`` (the reference loop) or ``"auto"`` (the best that applies).
+    device : ``"cpu"`` or ``"cuda"``.
+    dtype : ``"float32"`` (the homework's) or ``"float64"``.
+    batch_size : minibatch size; defaults to the homework's ``n // 5``.
+    ridge_lambda : ridge penalty for ``"ridge"`` (default 1e-5, as in the homework).
+    progress : show a progress bar when training takes more than a second.
+
+    Returns
+    -------
+    History
+        Snapshots with ``steps`` (S,), ``params`` (S, d), ``train_error`` and
+        ``test_error`` (S,), and ``model(step)`` to rebuild any of them.
+
+    Raises
+    ------
+    ValueError
+        For any bad argument, naming it and what is accepted.
+    TrainingDiverged
+        (a ``ValueError``) when the loss becomes NaN or infinite; it names the step.
+    """
+    plan = make_plan(model, data, paradigm, n_steps, save_every, lr, seed, device, dtype, batch_size, ridge_lambda)
+    backend = check_choice("backend", backend, BACKENDS)
+    template = copy.deepcopy(model).cpu().to(plan.torch_dtype)
+    work = copy.deepcopy(template).to(plan.device)
+    _check_output(work, plan)
+    initial = flatten_parameters(work)
+
+    if plan.paradigm == "ridge":
+        result, used = solve_ridge(work, plan), "closed form"
+    else:
+        with _progress_bar(plan.n_steps, progress, f"train {plan.paradigm}") as update:
+            result, used = train_torch(work, plan, update), "torch"
+    steps, params, train_error, test_error = result
+    return History(template, steps, params, train_error, test_error, initial, plan.config(used))
