@@ -1,0 +1,50 @@
+"""linfeat_widgets: see what a small ReLU network learns through its local linearization.
+
+The math (``data``, ``models``, ``training``, ``linearize``, ``spectrum``) imports neither
+matplotlib nor ipywidgets, so it runs in scripts and on servers without a display. The
+user-interface names are loaded on first use.
+"""
+
+from __future__ import annotations
+
+from .data import Dataset, make_dataset
+from .linearize import Features, gradient_norms, linearize, predict
+from .models import make_mlp
+from .spectrum import Spectrum, feature_svd, ntk
+from .training import History, TrainingDiverged, train
+
+__version__ = "0.1.0"
+
+# name -> module that defines it, imported only when the name is first used
+_LAZY: dict[str, str] = {}
+
+__all__ = [
+    "Dataset",
+    "Features",
+    "History",
+    "Spectrum",
+    "TrainingDiverged",
+    "feature_svd",
+    "gradient_norms",
+    "linearize",
+    "make_dataset",
+    "make_mlp",
+    "ntk",
+    "predict",
+    "train",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
