@@ -11,7 +11,7 @@ from .data import Dataset, make_dataset
 from .linearize import Features, gradient_norms, linearize, predict
 from .models import make_mlp
 from .spectrum import Spectrum, feature_svd, ntk
-from .training import History, TrainingDiverged, train
+from .training import Config, History, Sweep, TrainingDiverged, sweep, train
 
 __version__ = "0.1.0"
 
@@ -19,10 +19,12 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {}
 
 __all__ = [
+    "Config",
     "Dataset",
     "Features",
     "History",
     "Spectrum",
+    "Sweep",
     "TrainingDiverged",
     "feature_svd",
     "gradient_norms",
@@ -31,6 +33,7 @@ __all__ = [
     "make_mlp",
     "ntk",
     "predict",
+    "sweep",
     "train",
     *_LAZY,
 ]

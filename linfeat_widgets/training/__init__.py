@@ -2,12 +2,14 @@
 
 Modules, in the order they build on each other: ``minibatches`` (index stream, snapshot
 schedule), ``history`` (snapshots), ``plan`` (checked settings), ``torch_backend`` (the
-reference loop and the ridge solve), ``trainer`` (:func:`train`).
+reference loop and the ridge solve), ``progress`` (progress bars), ``trainer``
+(:func:`train`), ``sweep`` (one training per width, depth and paradigm).
 """
 
 from .history import History
 from .minibatches import minibatch_indices, snapshot_steps
 from .plan import DEFAULT_LR, PARADIGMS, TrainingDiverged
+from .sweep import Config, Sweep, sweep
 from .trainer import BACKENDS, DTYPES, train
 
 __all__ = [
@@ -15,9 +17,12 @@ __all__ = [
     "DEFAULT_LR",
     "DTYPES",
     "PARADIGMS",
+    "Config",
     "History",
+    "Sweep",
     "TrainingDiverged",
     "minibatch_indices",
     "snapshot_steps",
+    "sweep",
     "train",
 ]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -12,6 +12,7 @@ from .._checks import check_choice, check_float, check_int
 from ..data import Dataset
 from .history import History, flatten_parameters
 from .plan import DEFAULT_LR, PARADIGMS, Plan
+from .progress import progress_bar
 from .torch_backend import solve_ridge, train_torch
 
 __all__ = ["BACKENDS", "DTYPES", "train"]
@@ -61,18 +62,6 @@ def _check_output(model: nn.Module, plan: Plan) -> None:
         raise ValueError(
             f"model must map inputs of shape (n, 1) to outputs of shape (n, 1); it gave {tuple(out.shape)} for n=2"
         )
-
-
-@contextlib.contextmanager
-def _progress_bar(total: int, enabled: bool, desc: str):
-    """Yield ``update(k)``; shows a bar (tqdm, terminal or notebook) only past one second."""
-    if not enabled:
-        yield lambda k: None
-        return
-    from tqdm.auto import tqdm
-
-    with tqdm(total=total, desc=desc, unit="step", delay=1.0, leave=False) as bar:
-        yield bar.update
 
 
 def make_plan(
@@ -136,7 +125,7 @@ def train(
     dtype: str = "float32",
     batch_size: int | None = None,
     ridge_lambda: float = 1e-5,
-    progress: bool = True,
+    progress: bool | Callable[[int], object] = True,
 ) -> History:
     """Train a copy of ``model`` on ``data`` and keep snapshots along the way.
 
@@ -161,7 +150,8 @@ def train(
     dtype : ``"float32"`` (the homework's) or ``"float64"``.
     batch_size : minibatch size; defaults to the homework's ``n // 5``.
     ridge_lambda : ridge penalty for ``"ridge"`` (default 1e-5, as in the homework).
-    progress : show a progress bar when training takes more than a second.
+    progress : show a progress bar when training takes more than a second; ``False``
+        for none, or a callable that receives the number of steps done after each chunk.
 
     Returns
     -------
@@ -186,7 +176,7 @@ def train(
     if plan.paradigm == "ridge":
         result, used = solve_ridge(work, plan), "closed form"
     else:
-        with _progress_bar(plan.n_steps, progress, f"train {plan.paradigm}") as update:
+        with progress_bar(plan.n_steps, progress, f"train {plan.paradigm}") as update:
             result, used = train_torch(work, plan, update), "torch"
     steps, params, train_error, test_error = result
     return History(template, steps, params, train_error, test_error, initial, plan.config(used))
