@@ -218,15 +218,17 @@ def test_float64_training(data):
 
 def test_a_custom_module_trains_with_all(data):
     model = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1))
-    history = small_train(model, data)
+    with pytest.warns(lf.training.BackendFallbackWarning, match="another module"):
+        history = small_train(model, data)
     assert history.params.shape == (4, 8 + 8 + 8 + 1)
+    assert history.config["backend"] == "torch"
 
 
 @pytest.mark.parametrize(
     "kwargs, match",
     [
         ({"paradigm": "sgd"}, "paradigm must be one of 'all', 'output', 'ridge'"),
-        ({"backend": "jax"}, "backend must be one of 'auto', 'torch'"),
+        ({"backend": "jax"}, "backend must be one of 'auto', 'torch', 'fast'"),
         ({"n_steps": 0}, "n_steps must be an integer >= 1"),
         ({"save_every": 0}, "save_every must be an integer >= 1"),
         ({"lr": 0.0}, "lr must be > 0"),

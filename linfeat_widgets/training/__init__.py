@@ -10,17 +10,19 @@ from .history import History
 from .minibatches import minibatch_indices, snapshot_steps
 from .plan import DEFAULT_LR, PARADIGMS, TrainingDiverged
 from .sweep import Config, Sweep, sweep
-from .trainer import BACKENDS, DTYPES, train
+from .trainer import BACKENDS, DTYPES, BackendFallbackWarning, choose_backend, train
 
 __all__ = [
     "BACKENDS",
     "DEFAULT_LR",
     "DTYPES",
     "PARADIGMS",
+    "BackendFallbackWarning",
     "Config",
     "History",
     "Sweep",
     "TrainingDiverged",
+    "choose_backend",
     "minibatch_indices",
     "snapshot_steps",
     "sweep",

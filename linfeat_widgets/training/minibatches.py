@@ -40,27 +40,10 @@ def _partial_shuffle_numpy(u: np.ndarray, n: int) -> np.ndarray:
 def _numba_partial_shuffle():
     """The same partial shuffle compiled by numba (about 10x faster), or None without numba."""
     try:
-        import numba
+        from ._numba_kernels import partial_shuffle
     except ImportError:  # the numpy version gives identical indices
         return None
-
-    @numba.njit(cache=True, nogil=True)
-    def shuffle(u, n):  # pragma: no cover - compiled; tested against the numpy version
-        k, batch = u.shape
-        out = np.empty((k, batch), dtype=np.int64)
-        perm = np.empty(n, dtype=np.int64)
-        for s in range(k):
-            for i in range(n):
-                perm[i] = i
-            for j in range(batch):
-                r = j + np.int64(u[s, j] * (n - j))
-                swap = perm[j]
-                perm[j] = perm[r]
-                perm[r] = swap
-                out[s, j] = perm[j]
-        return out
-
-    return shuffle
+    return partial_shuffle
 
 
 _shuffle_compiled = None

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,10 +15,11 @@ from torch import nn
 from .._checks import check_choice, check_int
 from ..data import Dataset
 from ..models import make_mlp
+from . import fast_backend
 from .history import History
 from .plan import PARADIGMS
 from .progress import progress_bar
-from .trainer import train
+from .trainer import BACKENDS, train
 
 __all__ = ["Config", "Sweep", "sweep"]
 
@@ -107,6 +111,7 @@ def sweep(
     lr: float | None = None,
     dtype: str = "float32",
     progress: bool = True,
+    n_jobs: int | None = None,
 ) -> Sweep:
     """Train every (width, depth, paradigm) of the grid, as the homework trains its widths.
 
@@ -124,6 +129,8 @@ def sweep(
     n_steps, save_every, seed, backend, lr, dtype : passed to :func:`train`; ``lr=None``
         uses each paradigm's default.
     progress : one progress bar over all trainings.
+    n_jobs : trainings run at once, in threads. Default: one per CPU core when the fast
+        backend trains (its compiled loop releases the GIL), else 1.
 
     Returns
     -------
@@ -136,6 +143,11 @@ def sweep(
     depths = _values("depths", depths, lambda v: check_int("depths", v, 1))
     paradigms = _values("paradigms", paradigms, lambda v: check_choice("paradigms", v, PARADIGMS))
     seed = check_int("seed", seed, 0)
+    backend = check_choice("backend", backend, BACKENDS)
+    if n_jobs is None:
+        fast = backend != "torch" and fast_backend.unavailable_reason() is None
+        n_jobs = (os.cpu_count() or 1) if fast else 1
+    n_jobs = check_int("n_jobs", n_jobs, 1)
 
     initial = {
         (w, d): make_mlp(w, depth=d, init=init, seed=model_seed(seed, w, d), elbow_range=data.x_range)
@@ -143,23 +155,59 @@ def sweep(
     }
     configs = [Config(w, d, p) for w, d, p in itertools.product(widths, depths, paradigms)]
     total = n_steps * sum(c.paradigm != "ridge" for c in configs)
-    histories = {}
+
+    def job(config: Config, update: Callable[[int], object]) -> History:
+        return train(
+            initial[config.width, config.depth],
+            data,
+            paradigm=config.paradigm,
+            n_steps=n_steps,
+            save_every=save_every,
+            lr=lr,
+            seed=seed,
+            backend=backend,
+            dtype=dtype,
+            progress=update,
+        )
+
     with progress_bar(total, progress, "sweep") as update:
-        for config in configs:
-            histories[config] = train(
-                initial[config.width, config.depth],
-                data,
-                paradigm=config.paradigm,
-                n_steps=n_steps,
-                save_every=save_every,
-                lr=lr,
-                seed=seed,
-                backend=backend,
-                dtype=dtype,
-                progress=update,
-            )
+        histories = _run(configs, job, min(n_jobs, len(configs)), update)
     settings = {"init": init, "n_steps": n_steps, "save_every": save_every, "seed": seed, "backend": backend}
     return Sweep(data, histories, settings)
+
+
+def _run(configs: list[Config], job, n_jobs: int, update) -> dict[Config, History]:
+    """Run ``job(config, update)`` for every config, in ``n_jobs`` threads.
+
+    Worker threads only add to a counter; this thread moves it to ``update``, so a
+    notebook progress widget is only ever touched from the thread that made it.
+    """
+    if n_jobs == 1:
+        return {config: job(config, update) for config in configs}
+    pending, lock = [0], threading.Lock()
+
+    def tick(k: int) -> None:
+        with lock:
+            pending[0] += k
+
+    def flush() -> None:
+        with lock:
+            k, pending[0] = pending[0], 0
+        if k:
+            update(k)
+
+    with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="linfeat-sweep") as pool:
+        futures = {config: pool.submit(job, config, tick) for config in configs}
+        remaining = set(futures.values())
+        while remaining:
+            _, remaining = wait(remaining, timeout=0.2, return_when=FIRST_EXCEPTION)
+            flush()
+            failed = [f for f in futures.values() if f.done() and not f.cancelled() and f.exception()]
+            if failed:
+                for f in remaining:
+                    f.cancel()
+                raise failed[0].exception()
+        return {config: future.result() for config, future in futures.items()}
 
 
 def _values(name: str, values, check) -> tuple:

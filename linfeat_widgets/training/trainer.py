@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -10,16 +11,48 @@ from torch import nn
 
 from .._checks import check_choice, check_float, check_int
 from ..data import Dataset
+from . import fast_backend
 from .history import History, flatten_parameters
 from .plan import DEFAULT_LR, PARADIGMS, Plan
 from .progress import progress_bar
 from .torch_backend import solve_ridge, train_torch
 
-__all__ = ["BACKENDS", "DTYPES", "train"]
+__all__ = ["BACKENDS", "DTYPES", "BackendFallbackWarning", "choose_backend", "train"]
 
-#: Training backends: "torch" is the reference loop; "auto" picks the best that applies.
-BACKENDS = ("auto", "torch")
+#: Training backends: "torch" is the reference loop, "fast" the compiled one; "auto" picks
+#: "fast" wherever it applies.
+BACKENDS = ("auto", "torch", "fast")
 DTYPES = ("float32", "float64")
+
+
+class BackendFallbackWarning(UserWarning):
+    """``backend="auto"`` could not use the fast backend and trains with torch instead."""
+
+
+def choose_backend(backend: str, model: nn.Module, plan: Plan) -> str:
+    """The backend that will train: ``"fast"``, ``"torch"`` or ``"closed form"`` (ridge).
+
+    ``"ridge"`` is always the closed-form solve. Otherwise ``"auto"`` takes ``"fast"``
+    for this package's ReLU MLPs on the CPU; on a GPU it takes ``"torch"``; for any other
+    module, or where numba cannot compile, it warns once per call
+    (:class:`BackendFallbackWarning`) and takes ``"torch"``. An explicit ``"fast"`` that
+    cannot run raises ``ValueError`` saying why.
+    """
+    backend = check_choice("backend", backend, BACKENDS)
+    if plan.paradigm == "ridge":
+        return "closed form"
+    if backend == "torch":
+        return "torch"
+    reason = fast_backend.unsupported_reason(model, plan) or fast_backend.unavailable_reason()
+    if backend == "fast":
+        if reason:
+            raise ValueError(f"backend='fast' cannot train this: {reason}; use backend='torch'")
+        return "fast"
+    if reason and plan.device.type == "cpu":
+        warnings.warn(
+            f"the fast backend cannot train this ({reason}); using torch", BackendFallbackWarning, stacklevel=3
+        )
+    return "torch" if reason else "fast"
 
 
 def _check_device(device) -> torch.device:
@@ -145,7 +178,9 @@ def train(
         ``"output"``.
     seed : seed of the minibatch stream (``numpy.random.default_rng``); same seed, same
         history. ``None`` draws fresh entropy.
-    backend : ``"torch"`` (the reference loop) or ``"auto"`` (the best that applies).
+    backend : ``"auto"`` (default: ``"fast"`` wherever it applies, see
+        :func:`choose_backend`), ``"fast"`` (compiled loop, CPU, this package's MLPs) or
+        ``"torch"`` (the reference loop).
     device : ``"cpu"`` or ``"cuda"``.
     dtype : ``"float32"`` (the homework's) or ``"float64"``.
     batch_size : minibatch size; defaults to the homework's ``n // 5``.
@@ -167,16 +202,17 @@ def train(
         (a ``ValueError``) when the loss becomes NaN or infinite; it names the step.
     """
     plan = make_plan(model, data, paradigm, n_steps, save_every, lr, seed, device, dtype, batch_size, ridge_lambda)
-    backend = check_choice("backend", backend, BACKENDS)
     template = copy.deepcopy(model).cpu().to(plan.torch_dtype)
     work = copy.deepcopy(template).to(plan.device)
     _check_output(work, plan)
+    used = choose_backend(backend, model, plan)
     initial = flatten_parameters(work)
 
-    if plan.paradigm == "ridge":
-        result, used = solve_ridge(work, plan), "closed form"
+    if used == "closed form":
+        result = solve_ridge(work, plan)
     else:
-        with progress_bar(plan.n_steps, progress, f"train {plan.paradigm}") as update:
-            result, used = train_torch(work, plan, update), "torch"
+        run = fast_backend.train_fast if used == "fast" else train_torch
+        with progress_bar(plan.n_steps, progress, f"train {plan.paradigm} ({used})") as update:
+            result = run(work, plan, update)
     steps, params, train_error, test_error = result
     return History(template, steps, params, train_error, test_error, initial, plan.config(used))

@@ -1,0 +1,119 @@
+"""The compiled trainer against the torch reference, snapshot by snapshot.
+
+Tolerances: in float64 both backends do the same arithmetic up to the order of sums, so
+parameters agree to ~1e-12 after hundreds of steps (we allow 1e-9). In float32 rounding
+differences of ~1e-7 per step accumulate; over 200 steps parameters agree to ~1e-5 (we
+allow 1e-4 absolute) and errors to 1e-4 relative.
+"""
+
+import numpy as np
+import pytest
+from torch import nn
+
+import linfeat_widgets as lf
+from linfeat_widgets.training import BackendFallbackWarning, fast_backend
+
+
+def both(model, data, **kwargs):
+    kwargs = {"n_steps": 300, "save_every": 100, "progress": False, "seed": 5, **kwargs}
+    return lf.train(model, data, backend="fast", **kwargs), lf.train(model, data, backend="torch", **kwargs)
+
+
+@pytest.mark.parametrize("paradigm", ["all", "output"])
+@pytest.mark.parametrize("width, depth", [(3, 1), (17, 1), (8, 2), (12, 2), (5, 4)])
+def test_fast_equals_torch_in_float64(data, width, depth, paradigm):
+    fast, ref = both(lf.make_mlp(width, depth=depth, seed=width), data, paradigm=paradigm, dtype="float64")
+    assert fast.config["backend"] == "fast" and ref.config["backend"] == "torch"
+    assert np.array_equal(fast.steps, ref.steps)
+    np.testing.assert_allclose(fast.params, ref.params, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(fast.train_error, ref.train_error, rtol=1e-9)
+    np.testing.assert_allclose(fast.test_error, ref.test_error, rtol=1e-9)
+
+
+@pytest.mark.parametrize("width, depth", [(10, 1), (40, 1), (20, 2), (6, 4)])
+def test_fast_equals_torch_in_float32(data, width, depth):
+    fast, ref = both(lf.make_mlp(width, depth=depth, seed=0), data, n_steps=200)
+    assert fast.params.dtype == np.float32
+    np.testing.assert_allclose(fast.params, ref.params, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(fast.test_error, ref.test_error, rtol=1e-4)
+    np.testing.assert_allclose(fast.train_error, ref.train_error, rtol=1e-4)
+
+
+def test_output_paradigm_keeps_hidden_layers(data):
+    model = lf.make_mlp(10, depth=2, seed=0)
+    fast = lf.train(model, data, paradigm="output", n_steps=100, backend="fast", progress=False)
+    hidden = sum(p.numel() for p in list(model.parameters())[:-2])
+    np.testing.assert_array_equal(
+        fast.params[:, :hidden], np.broadcast_to(fast.initial_params[:hidden], (4, hidden))[: len(fast.steps)]
+    )
+
+
+def test_divergence_is_reported_at_the_same_step_as_torch(data):
+    model = lf.make_mlp(10, depth=2, seed=0)
+    steps = []
+    for backend in ("fast", "torch"):
+        with pytest.raises(lf.TrainingDiverged, match="try a smaller learning rate") as info:
+            lf.train(model, data, lr=50.0, n_steps=3000, backend=backend, dtype="float64", progress=False)
+        steps.append(info.value.step)
+    assert steps[0] == steps[1]
+
+
+def test_auto_picks_fast_for_mlps_on_the_cpu(data):
+    history = lf.train(lf.make_mlp(5, seed=0), data, n_steps=10, progress=False)
+    assert history.config["backend"] == "fast"
+    ridge = lf.train(lf.make_mlp(5, seed=0), data, paradigm="ridge")
+    assert ridge.config["backend"] == "closed form"
+
+
+def test_explicit_fast_on_an_unsupported_model_says_why(data):
+    model = nn.Sequential(nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1))
+    with pytest.raises(ValueError, match="backend='fast' cannot train this: it trains this package's ReLU MLPs"):
+        lf.train(model, data, n_steps=5, backend="fast")
+    # ridge is a closed-form solve whatever the backend, so a sweep with backend="fast" can include it
+    assert lf.train(lf.make_mlp(3), data, paradigm="ridge", backend="fast").config["backend"] == "closed form"
+
+
+def test_without_numba_auto_falls_back_with_one_warning(data, monkeypatch):
+    monkeypatch.setattr(fast_backend, "_compiled", None)
+    monkeypatch.setattr(fast_backend, "_import_error", "numba is not importable (simulated)")
+    with pytest.warns(BackendFallbackWarning, match="numba is not importable") as record:
+        history = lf.train(lf.make_mlp(4, seed=0), data, n_steps=20, progress=False)
+    assert len(record) == 1
+    assert history.config["backend"] == "torch"
+    with pytest.raises(ValueError, match="backend='fast' cannot train this: numba is not importable"):
+        lf.train(lf.make_mlp(4, seed=0), data, n_steps=20, backend="fast", progress=False)
+
+
+def test_progress_callback_receives_every_step(data):
+    seen = []
+    lf.train(lf.make_mlp(4, seed=0), data, n_steps=2500, save_every=1000, backend="fast", progress=seen.append)
+    assert seen == [1, 999, 1000, 500]
+
+
+def test_parallel_sweep_equals_sequential(data):
+    kwargs = {
+        "widths": (4, 6),
+        "depths": (1, 2),
+        "paradigms": ("all", "output"),
+        "n_steps": 150,
+        "save_every": 50,
+        "progress": False,
+    }
+    parallel = lf.sweep(data, n_jobs=2, **kwargs)
+    sequential = lf.sweep(data, n_jobs=1, **kwargs)
+    assert list(parallel) == list(sequential)
+    for config in parallel:
+        assert parallel[config].config["backend"] == "fast"
+        np.testing.assert_array_equal(parallel[config].params, sequential[config].params)
+
+
+def test_parallel_sweep_reports_the_first_failure(data):
+    with pytest.raises(lf.TrainingDiverged):
+        lf.sweep(data, widths=(4, 6, 8), depths=(2,), lr=80.0, n_steps=3000, n_jobs=2, progress=False)
+
+
+def test_memory_is_a_parameter_vector_per_snapshot(data):
+    history = lf.train(lf.make_mlp(40, depth=2, seed=0), data, n_steps=3000, save_every=1000, progress=False)
+    d = 1761
+    assert history.params.shape == (4, d)
+    assert history.nbytes == 5 * d * 4 + 4 * 3 * 8  # 4 snapshots + the initial vector, float32; steps and errors
