@@ -197,7 +197,8 @@ def _run(configs: list[Config], job, n_jobs: int, update) -> dict[Config, Histor
             update(k)
 
     with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="linfeat-sweep") as pool:
-        futures = {config: pool.submit(job, config, tick) for config in configs}
+        # longest first, so the biggest network does not start last and finish alone
+        futures = {config: pool.submit(job, config, tick) for config in sorted(configs, key=_cost, reverse=True)}
         remaining = set(futures.values())
         while remaining:
             _, remaining = wait(remaining, timeout=0.2, return_when=FIRST_EXCEPTION)
@@ -207,7 +208,16 @@ def _run(configs: list[Config], job, n_jobs: int, update) -> dict[Config, Histor
                 for f in remaining:
                     f.cancel()
                 raise failed[0].exception()
-        return {config: future.result() for config, future in futures.items()}
+        return {config: futures[config].result() for config in configs}
+
+
+def _cost(config: Config) -> int:
+    """Rough cost of one SGD step: multiply-adds of the network, plus a fixed overhead."""
+    if config.paradigm == "ridge":
+        return 0
+    if config.paradigm == "output":
+        return config.width
+    return (config.depth - 1) * config.width**2 + 4 * config.width + 200
 
 
 def _values(name: str, values, check) -> tuple:
