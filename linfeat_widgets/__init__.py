@@ -10,6 +10,7 @@ from __future__ import annotations
 from .data import Dataset, make_dataset
 from .linearize import Features, gradient_norms, linearize, predict
 from .models import make_mlp
+from .snapshots import LayerFeatures, Snapshot, SnapshotCache
 from .spectrum import Spectrum, feature_svd, ntk
 from .training import Config, History, Sweep, TrainingDiverged, sweep, train
 
@@ -23,6 +24,9 @@ __all__ = [
     "Dataset",
     "Features",
     "History",
+    "LayerFeatures",
+    "Snapshot",
+    "SnapshotCache",
     "Spectrum",
     "Sweep",
     "TrainingDiverged",

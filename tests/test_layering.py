@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-MATH = ["data", "models", "training", "linearize", "spectrum"]
+MATH = ["data", "models", "training", "linearize", "spectrum", "snapshots"]
 
 
 def test_math_leaves_matplotlib_and_ipywidgets_unloaded():
@@ -16,6 +16,7 @@ def test_math_leaves_matplotlib_and_ipywidgets_unloaded():
         "d = lf.make_dataset(n_samples=20)\n"
         "h = lf.train(lf.make_mlp(3, seed=0), d, n_steps=20, save_every=10)\n"
         "lf.feature_svd(h.model(20), d.X, d.X_test)\n"
+        "lf.SnapshotCache(h, d, n_grid=16).features(20, 'all')\n"
         "loaded = [m for m in ('matplotlib', 'ipywidgets', 'ipympl') if m in sys.modules]\n"
         "print(','.join(loaded))\n"
     )
