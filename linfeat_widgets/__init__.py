@@ -17,7 +17,13 @@ from .training import Config, History, Sweep, TrainingDiverged, sweep, train
 __version__ = "0.1.0"
 
 # name -> module that defines it, imported only when the name is first used
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "ErrorPanel": ".panels",
+    "FeaturePanel": ".panels",
+    "PredictionPanel": ".panels",
+    "PrincipalFeaturePanel": ".panels",
+    "SpectrumPanel": ".panels",
+}
 
 __all__ = [
     "Config",
