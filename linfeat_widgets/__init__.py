@@ -23,6 +23,12 @@ _LAZY: dict[str, str] = {
     "PredictionPanel": ".panels",
     "PrincipalFeaturePanel": ".panels",
     "SpectrumPanel": ".panels",
+    "FigureHost": ".canvas",
+    "DepthSelector": ".controls",
+    "IterationSlider": ".controls",
+    "LayerSelector": ".controls",
+    "ParadigmSelector": ".controls",
+    "WidthSelector": ".controls",
 }
 
 __all__ = [
