@@ -29,6 +29,9 @@ _LAZY: dict[str, str] = {
     "LayerSelector": ".controls",
     "ParadigmSelector": ".controls",
     "WidthSelector": ".controls",
+    "Explorer": ".explorer",
+    "explore": ".explorer",
+    "make_history_interactive": ".explorer",
 }
 
 __all__ = [
