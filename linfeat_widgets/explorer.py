@@ -167,7 +167,7 @@ class Explorer(widgets.VBox):
         self.paradigm_selector = ParadigmSelector(self.sweep.paradigms, config.paradigm)
         self.iteration_slider = IterationSlider(steps, int(steps[-1]) if iteration is None else int(iteration))
         self.layer_selector = LayerSelector(self.snapshots.keys, layer)
-        self.compare_checkbox = widgets.Checkbox(value=bool(compare), description="initialization", indent=False)
+        self.compare_checkbox = widgets.Checkbox(value=bool(compare), description="show initialization", indent=False)
         self.status = widgets.HTML()
         self.status.add_class("linfeat-status")
         self.errors = widgets.Output()
