@@ -51,7 +51,7 @@ class SelectionError(TraitError, ValueError):
     """A value the explorer cannot show; a ``ValueError`` (and a ``TraitError``, so traitlets rolls back)."""
 
 
-def _set_margins(figure, left=0.7, right=0.15, bottom=0.48, top=0.34) -> None:
+def _set_margins(figure, left=0.7, right=0.25, bottom=0.48, top=0.34) -> None:
     """Fixed margins in inches: a layout engine would re-measure every tick label at every full draw."""
     width, height = figure.get_size_inches()
     figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)

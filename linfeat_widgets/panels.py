@@ -355,8 +355,8 @@ class SpectrumPanel(Panel):
 
     def __init__(self, ax: Axes, *, animated: bool = False):
         super().__init__(ax, animated)
-        (self.initial,) = ax.plot([], [], "o", color="0.6", markersize=3, label="initialization")
-        (line,) = ax.plot([], [], "o", color="darkorange", markersize=3, label="selected iteration")
+        (self.initial,) = ax.plot([], [], "o", color="0.6", markersize=3, label="initial")
+        (line,) = ax.plot([], [], "o", color="darkorange", markersize=3, label="selected")
         self.current = self._dynamic(line)
         ax.set_yscale("log")
         ax.yaxis.set_minor_formatter(NullFormatter())
