@@ -10,19 +10,38 @@ from __future__ import annotations
 from .data import Dataset, make_dataset
 from .linearize import Features, gradient_norms, linearize, predict
 from .models import make_mlp
+from .snapshots import LayerFeatures, Snapshot, SnapshotCache
 from .spectrum import Spectrum, feature_svd, ntk
 from .training import Config, History, Sweep, TrainingDiverged, sweep, train
 
 __version__ = "0.1.0"
 
 # name -> module that defines it, imported only when the name is first used
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "ErrorPanel": ".panels",
+    "FeaturePanel": ".panels",
+    "PredictionPanel": ".panels",
+    "PrincipalFeaturePanel": ".panels",
+    "SpectrumPanel": ".panels",
+    "FigureHost": ".canvas",
+    "DepthSelector": ".controls",
+    "IterationSlider": ".controls",
+    "LayerSelector": ".controls",
+    "ParadigmSelector": ".controls",
+    "WidthSelector": ".controls",
+    "Explorer": ".explorer",
+    "explore": ".explorer",
+    "make_history_interactive": ".explorer",
+}
 
 __all__ = [
     "Config",
     "Dataset",
     "Features",
     "History",
+    "LayerFeatures",
+    "Snapshot",
+    "SnapshotCache",
     "Spectrum",
     "Sweep",
     "TrainingDiverged",

@@ -114,3 +114,35 @@ def _copy64(model):
     import copy
 
     return copy.deepcopy(model).double()
+
+
+def homework_redraw(X, y, X_test, y_test, net, state):
+    """The homework's ``plot_update`` for one slider move, then the Agg draw that shows it.
+
+    As the homework does it: load the snapshot into ``net`` (mutating it), open a new
+    10 x 7 figure, draw each ReLU (only two sign cases, one with the wrong height) with
+    its elbow dot, the prediction, the data and the ground truth, add the legend. Returns
+    the figure; the homework leaves it open (the caller may close it).
+    """
+    import matplotlib.pyplot as plt
+
+    net.load_state_dict(state)
+    fig = plt.figure(figsize=(10, 7))
+    params = list(net.parameters())
+    slopes = params[0].detach().numpy().ravel()
+    biases = params[1].detach().numpy()
+    for bias, slope in zip(biases, slopes):
+        plt.scatter([-bias / slope], 0, c="darkgrey", s=40.0)
+        if slope > 0 and bias < 0:
+            plt.plot([0, -bias / slope, 1], [0, 0, slope * (1 - bias)], ":")
+        elif slope < 0 and bias > 0:
+            plt.plot([0, -bias / slope, 1], [-bias * slope, 0, 0], ":")
+    y_pred = net(torch.from_numpy(np.array(X_test)).float())
+    plt.plot(X_test, y_pred.detach().numpy(), "-", color="forestgreen", label="prediction")
+    plt.xlim(0, 1)
+    plt.ylim(-2.5, 2.5)
+    plt.scatter(X[:, 0], y, c="darkorange", s=40.0, label="training data points")
+    plt.plot(X_test, y_test, "--", color="royalblue", linewidth=2.0, label="Ground truth")
+    plt.legend()
+    fig.canvas.draw()
+    return fig

@@ -1,11 +1,81 @@
 """The package's one-way data flow: the math never loads the user interface."""
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-MATH = ["data", "models", "training", "linearize", "spectrum"]
+MATH = ["data", "models", "training", "linearize", "spectrum", "snapshots"]
+PACKAGE = Path(__file__).resolve().parent.parent / "linfeat_widgets"
+
+# data -> models -> training -> linearize -> spectrum -> snapshots -> panels -> controls -> explorer
+STAGES = {
+    "_checks": 0,
+    "data": 1,
+    "models": 1,
+    "training": 2,
+    "linearize": 3,
+    "spectrum": 4,
+    "snapshots": 5,
+    "panels": 6,
+    "canvas": 7,
+    "controls": 7,
+    "explorer": 8,
+}
+UI = {"matplotlib", "ipywidgets", "ipympl", "traitlets"}
+
+
+def _imports(path: Path):
+    """(package module, third-party top-level name) pairs imported anywhere in ``path``."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    inside = [], []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(parts[: len(parts) - node.level])
+                target = base + (node.module.split(".") if node.module else [])
+                if target:
+                    inside[0].append(target[0])
+                else:  # "from . import x" in the package root
+                    inside[0].extend(alias.name for alias in node.names)
+            elif node.module.split(".")[0] == "linfeat_widgets":
+                inside[0].append(node.module.split(".")[1])
+            else:
+                inside[1].append(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                inside[1].append(alias.name.split(".")[0])
+    return inside
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "__init__.py":
+            continue
+        yield path, path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+
+
+@pytest.mark.parametrize("path, module", list(_modules()), ids=lambda v: getattr(v, "name", v))
+def test_each_module_imports_only_its_own_or_earlier_stages(path, module):
+    assert module in STAGES, f"add {module} to STAGES"
+    package_imports, external = _imports(path)
+    for imported in package_imports:
+        assert STAGES[imported] <= STAGES[module], f"{module} (stage {STAGES[module]}) imports {imported}"
+    if STAGES[module] <= STAGES["snapshots"]:
+        assert not UI & set(external), f"{module} is math and imports {UI & set(external)}"
+    if module == "panels":
+        assert not {"ipywidgets", "ipympl"} & set(external)
+
+
+def test_user_interface_names_load_lazily():
+    import linfeat_widgets as lf
+
+    for name, module in lf._LAZY.items():
+        assert STAGES[module.lstrip(".")] >= STAGES["panels"], name
+    package_imports, _ = _imports(PACKAGE / "__init__.py")
+    assert all(STAGES[m] <= STAGES["snapshots"] for m in package_imports), package_imports
 
 
 def test_math_leaves_matplotlib_and_ipywidgets_unloaded():
@@ -16,6 +86,7 @@ def test_math_leaves_matplotlib_and_ipywidgets_unloaded():
         "d = lf.make_dataset(n_samples=20)\n"
         "h = lf.train(lf.make_mlp(3, seed=0), d, n_steps=20, save_every=10)\n"
         "lf.feature_svd(h.model(20), d.X, d.X_test)\n"
+        "lf.SnapshotCache(h, d, n_grid=16).features(20, 'all')\n"
         "loaded = [m for m in ('matplotlib', 'ipywidgets', 'ipympl') if m in sys.modules]\n"
         "print(','.join(loaded))\n"
     )

@@ -1,0 +1,604 @@
+"""The Explorer: controls and panels composed, redrawn in place; ``explore`` and the homework's helper.
+
+The explorer keeps its state in traits (``width``, ``depth``, ``paradigm``, ``iteration``,
+``layer``, ``compare``). A change, from a control or from code, marks what depends on it
+and, once every consequence is settled (a new width may move the iteration to the nearest
+saved step of the new run and the layer to one the new network has), redraws each
+affected panel exactly once: a blit when only the snapshot moved, a full draw when the
+axes changed. What a snapshot needs (prediction, features, SVD) comes from a
+:class:`~linfeat_widgets.snapshots.SnapshotCache`, computed on first visit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import html
+import traceback
+from collections.abc import Mapping
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from torch import nn
+from traitlets import Bool, CInt, TraitError, Unicode, observe, validate
+
+from ._checks import as_inputs, check_int
+from .canvas import FigureHost, new_figure, resolve_mode
+from .controls import DepthSelector, IterationSlider, LayerSelector, ParadigmSelector, WidthSelector
+from .data import Dataset, make_dataset
+from .models import mlp_sizes
+from .panels import ErrorPanel, FeaturePanel, PredictionPanel, PrincipalFeaturePanel, SpectrumPanel
+from .snapshots import SnapshotCache
+from .training import Config, History, Sweep, sweep
+
+__all__ = ["Explorer", "explore", "make_history_interactive"]
+
+_CONFIG = frozenset({"width", "depth", "paradigm"})
+_STATE = ("width", "depth", "paradigm", "iteration", "layer", "compare")
+
+# (width, height) in inches of each panel's figure, at the explorer's dpi
+_SIZES = {
+    "prediction": (6.0, 3.5),
+    "errors": (4.4, 3.5),
+    "features": (3.9, 3.0),
+    "spectrum": (3.3, 3.0),
+    "principal": (3.9, 3.0),
+}
+
+
+class SelectionError(TraitError, ValueError):
+    """A value the explorer cannot show; a ``ValueError`` (and a ``TraitError``, so traitlets rolls back)."""
+
+
+def _set_margins(figure, left=0.7, right=0.25, bottom=0.48, top=0.34) -> None:
+    """Fixed margins in inches: a layout engine would re-measure every tick label at every full draw."""
+    width, height = figure.get_size_inches()
+    figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)
+
+
+def _as_sweep(source, data: Dataset | None) -> Sweep:
+    """A Sweep from a Sweep, or from one History and its Dataset."""
+    if isinstance(source, Sweep):
+        if data is not None and data is not source.data:
+            raise ValueError("data must be left out with a Sweep: the sweep knows its dataset")
+        return source
+    if isinstance(source, History):
+        if not isinstance(data, Dataset):
+            raise ValueError("data must be the Dataset the history was trained on (a History does not hold it)")
+        sizes = mlp_sizes(source.model(0))
+        if sizes is None:
+            raise ValueError("history must come from one of this package's ReLU MLPs (make_mlp)")
+        config = Config(width=sizes[1], depth=len(sizes) - 2, paradigm=str(source.config.get("paradigm", "all")))
+        return Sweep(data, {config: source}, dict(source.config))
+    if isinstance(source, Mapping) and not source:
+        raise ValueError("sweep is empty: it must hold at least one History (see lf.sweep)")
+    raise ValueError(f"sweep must be a Sweep from lf.sweep() or a History with its data; got {type(source).__name__}")
+
+
+class Explorer(widgets.VBox):
+    """Scrub training, switch width, depth, paradigm and layer; five panels redrawn in place.
+
+    Parameters
+    ----------
+    sweep : a :class:`Sweep` from :func:`sweep`, or one :class:`History` (then pass its
+        ``data``).
+    width, depth, paradigm : the run shown first; default the sweep's first of each.
+    iteration : the step shown first; defaults to the run's last saved step.
+    layer : whose features panel 3 shows first: a parameter name or ``"all"``
+        (default ``"0.weight"``, the homework's part (a)).
+    compare : draw the initialization's features behind the selected step's.
+    data : the Dataset, only when ``sweep`` is a History.
+    mode : ``"auto"`` (ipympl canvases under ``%matplotlib widget``, else PNG images),
+        ``"ipympl"`` or ``"image"`` (e.g. in Colab without its custom widget manager).
+    dpi : resolution of the figures.
+    n_grid : points of the dense grid the functions of x are drawn on.
+    n_principal : principal features drawn.
+    max_lines : most feature lines drawn; wider blocks (``"all"``) draw evenly spaced ones.
+
+    Attributes
+    ----------
+    width, depth, paradigm, iteration, layer, compare : the state (traits; set them to
+        move the explorer, observe them to follow it).
+    figures : the five matplotlib Figures drawn into (prediction, errors, features,
+        singular values, principal features).
+    prediction_panel, error_panel, feature_panel, spectrum_panel, principal_panel : the
+        panels; hosts : their :class:`FigureHost`, one per figure.
+    iteration_slider, layer_selector, width_selector, depth_selector, paradigm_selector,
+    compare_checkbox : the controls.
+    status : HTML readout of the configuration, step, train and test error.
+    errors : Output where an error raised while redrawing is shown (it is also raised).
+    sweep, history, snapshots : the sweep, the History shown and its SnapshotCache.
+    mode : ``"ipympl"`` or ``"image"``.
+    """
+
+    width = CInt(help="hidden units per layer of the run shown")
+    depth = CInt(help="number of hidden layers of the run shown")
+    paradigm = Unicode(help="training paradigm of the run shown: 'all', 'output' or 'ridge'")
+    iteration = CInt(help="the saved step shown (SGD iteration)")
+    layer = Unicode(help="whose linearized features are drawn: a parameter name such as '0.weight', or 'all'")
+    compare = Bool(True, help="draw the initialization's features behind the selected step's")
+
+    def __init__(
+        self,
+        sweep: Sweep | History,
+        *,
+        width: int | None = None,
+        depth: int | None = None,
+        paradigm: str | None = None,
+        iteration: int | None = None,
+        layer: str = "0.weight",
+        compare: bool = True,
+        data: Dataset | None = None,
+        mode: str = "auto",
+        dpi: float = 80,
+        n_grid: int = 256,
+        n_principal: int = 4,
+        max_lines: int = 120,
+    ):
+        self.sweep = _as_sweep(sweep, data)
+        self._options = {
+            "n_grid": check_int("n_grid", n_grid, 2),
+            "n_principal": check_int("n_principal", n_principal, 1),
+            "max_columns": check_int("max_lines", max_lines, 1),
+        }
+        self.mode = resolve_mode(mode)
+        config = self.sweep.config(
+            self.sweep.widths[0] if width is None else width,
+            self.sweep.depths[0] if depth is None else depth,
+            self.sweep.paradigms[0] if paradigm is None else paradigm,
+        )
+        self._caches: dict[Config, SnapshotCache] = {}
+        self._config: Config | None = None
+        self._busy = 0
+        self._syncing = False
+        self._pending: set[str] = set()
+        self.error: BaseException | None = None
+        self.history = self.sweep[config]
+        self.snapshots = self._cache(config)
+        steps = self.history.steps
+        if iteration is not None:
+            self.history.index(iteration)  # ValueError naming the saved steps
+        if layer not in self.snapshots.keys:
+            raise ValueError(f"layer must be one of {', '.join(map(repr, self.snapshots.keys))}; got {layer!r}")
+
+        self.width_selector = WidthSelector(self.sweep.widths, config.width)
+        self.depth_selector = DepthSelector(self.sweep.depths, config.depth)
+        self.paradigm_selector = ParadigmSelector(self.sweep.paradigms, config.paradigm)
+        self.iteration_slider = IterationSlider(steps, int(steps[-1]) if iteration is None else int(iteration))
+        self.layer_selector = LayerSelector(self.snapshots.keys, layer)
+        self.compare_checkbox = widgets.Checkbox(value=bool(compare), description="show initialization", indent=False)
+        self.status = widgets.HTML()
+        self.status.add_class("linfeat-status")
+        self.errors = widgets.Output()
+        self.errors.add_class("linfeat-errors")
+
+        figures = {name: new_figure(size, dpi, self.mode) for name, size in _SIZES.items()}
+        axes = {name: fig.add_subplot() for name, fig in figures.items()}
+        self.prediction_panel = PredictionPanel(axes["prediction"], self.sweep.data, animated=True)
+        self.error_panel = ErrorPanel(axes["errors"], animated=True)
+        self.feature_panel = FeaturePanel(axes["features"], animated=True)
+        self.spectrum_panel = SpectrumPanel(axes["spectrum"], animated=True)
+        self.principal_panel = PrincipalFeaturePanel(axes["principal"], n_principal, animated=True)
+        for fig in figures.values():
+            _set_margins(fig)
+        self._panels = {
+            "prediction": self.prediction_panel,
+            "errors": self.error_panel,
+            "features": self.feature_panel,
+            "spectrum": self.spectrum_panel,
+            "principal": self.principal_panel,
+        }
+        self.hosts = {name: FigureHost(figures[name], panel.animated) for name, panel in self._panels.items()}
+
+        for control, handler in (
+            (self.width_selector, self._on_width),
+            (self.depth_selector, self._on_depth),
+            (self.paradigm_selector, self._on_paradigm),
+            (self.layer_selector, self._on_layer),
+            (self.compare_checkbox, self._on_compare),
+        ):
+            control.observe(handler, "value")
+        self.iteration_slider.observe(self._on_slider, "index")
+
+        row = widgets.Layout(flex_flow="row wrap", align_items="flex-start")
+        canvases = {name: host.widget for name, host in self.hosts.items()}
+        super().__init__(
+            children=[
+                widgets.HBox([self.width_selector, self.depth_selector, self.paradigm_selector], layout=row),
+                widgets.HBox([self.iteration_slider, self.layer_selector, self.compare_checkbox], layout=row),
+                self.status,
+                widgets.HBox([canvases["prediction"], canvases["errors"]], layout=row),
+                widgets.HBox([canvases["features"], canvases["spectrum"], canvases["principal"]], layout=row),
+                self.errors,
+            ]
+        )
+        self.add_class("linfeat-explorer")
+        with self._batch():
+            self.width, self.depth, self.paradigm = config.width, config.depth, config.paradigm
+            self.iteration = self.iteration_slider.value
+            self.layer = layer
+            self.compare = bool(compare)
+            self._pending.update(_STATE)
+
+    # --- public surface ------------------------------------------------------------------
+    @property
+    def figures(self) -> tuple:
+        """The five Figures: prediction, errors, features, singular values, principal features."""
+        return tuple(host.figure for host in self.hosts.values())
+
+    @property
+    def panels(self) -> tuple:
+        """The five panels, in the order of :attr:`figures`."""
+        return tuple(self._panels.values())
+
+    def select(self, **state) -> None:
+        """Set several of ``width``, ``depth``, ``paradigm``, ``iteration``, ``layer``, ``compare`` at once.
+
+        They are checked together (an iteration of the new width's run is accepted) and
+        each affected panel is redrawn once.
+        """
+        unknown = set(state) - set(_STATE)
+        if unknown:
+            raise ValueError(f"select accepts {', '.join(_STATE)}; got {', '.join(sorted(unknown))}")
+        with self._batch():
+            for name, value in state.items():
+                setattr(self, name, value)
+
+    def close(self) -> None:
+        """Close the controls, the canvases or images and this widget; the figures are released."""
+        # getattr: ipywidgets also calls close() on an explorer whose construction failed
+        for host in getattr(self, "hosts", {}).values():
+            host.close()
+        for name in (
+            "width_selector",
+            "depth_selector",
+            "paradigm_selector",
+            "iteration_slider",
+            "layer_selector",
+            "compare_checkbox",
+            "status",
+            "errors",
+        ):
+            if hasattr(self, name):
+                getattr(self, name).close()
+        for child in self.children:
+            child.close()
+        getattr(self, "_caches", {}).clear()
+        super().close()
+
+    # --- validation: against the run the (possibly new) width, depth, paradigm select ----
+    def _run_config(self) -> Config:
+        try:
+            return self.sweep.config(self.width, self.depth, self.paradigm)
+        except ValueError as exc:
+            raise SelectionError(str(exc)) from None
+
+    @validate("width", "depth", "paradigm")
+    def _valid_run(self, proposal):
+        name, value = proposal.trait.name, proposal.value
+        swept = getattr(self.sweep, f"{name}s")
+        if value not in swept:
+            raise SelectionError(f"{name} must be one of {swept} (the swept {name}s); got {value!r}")
+        return value
+
+    @validate("iteration")
+    def _valid_iteration(self, proposal):
+        try:
+            self.sweep[self._run_config()].index(proposal.value)
+        except ValueError as exc:
+            raise SelectionError(str(exc)) from None
+        return proposal.value
+
+    @validate("layer")
+    def _valid_layer(self, proposal):
+        keys = (*self.sweep[self._run_config()].names, "all")
+        if proposal.value not in keys:
+            raise SelectionError(f"layer must be one of {', '.join(map(repr, keys))}; got {proposal.value!r}")
+        return proposal.value
+
+    # --- reacting --------------------------------------------------------------------------
+    @observe(*_STATE)
+    def _on_state(self, change) -> None:
+        self._pending.add(change["name"])
+        if not self._busy:
+            self._flush()
+
+    @contextlib.contextmanager
+    def _batch(self):
+        """Hold redraws (and cross-validate the traits together) until the outermost batch ends."""
+        self._busy += 1
+        try:
+            with self.hold_trait_notifications():
+                yield
+        finally:
+            self._busy -= 1
+        if not self._busy:
+            self._flush()
+
+    @contextlib.contextmanager
+    def _quiet_controls(self):
+        self._syncing = True
+        try:
+            yield
+        finally:
+            self._syncing = False
+
+    def _on_width(self, change) -> None:
+        if not self._syncing:
+            self.width = change["new"]
+
+    def _on_depth(self, change) -> None:
+        if not self._syncing:
+            self.depth = change["new"]
+
+    def _on_paradigm(self, change) -> None:
+        if not self._syncing:
+            self.paradigm = change["new"]
+
+    def _on_layer(self, change) -> None:
+        if not self._syncing:
+            self.layer = change["new"]
+
+    def _on_compare(self, change) -> None:
+        if not self._syncing:
+            self.compare = change["new"]
+
+    def _on_slider(self, change) -> None:
+        if not self._syncing and change["new"] is not None:
+            self.iteration = self.iteration_slider.steps[change["new"]]
+
+    def _cache(self, config: Config) -> SnapshotCache:
+        if config not in self._caches:
+            self._caches[config] = SnapshotCache(self.sweep[config], self.sweep.data, **self._options)
+        return self._caches[config]
+
+    def _flush(self) -> None:
+        """Settle the consequences of the pending changes, then redraw what they affect, once."""
+        if not self._pending:
+            return
+        try:
+            self._busy += 1
+            try:
+                if self._pending & _CONFIG:
+                    self._switch_run()
+                self._sync_controls()
+            finally:
+                self._busy -= 1
+            pending, self._pending = self._pending, set()
+            self._redraw(pending)
+        except Exception as exc:
+            self._pending = set(_STATE)  # the next change redraws everything
+            self._show_error(exc)
+            raise
+        if self.error is not None:
+            self.error = None
+            self.errors.outputs = ()
+
+    def _switch_run(self) -> None:
+        config = self._run_config()
+        if config == self._config:
+            return
+        self._config = config
+        self.history = self.sweep[config]
+        self.snapshots = self._cache(config)
+        steps = self.history.steps
+        if self.iteration not in self.history:
+            self.iteration = self.iteration_slider.nearest(self.iteration, steps)
+        if self.layer not in self.snapshots.keys:
+            self.layer = "0.weight"
+        first, last = self.snapshots.snapshot(0), self.snapshots.snapshot(int(steps[-1]))
+        self.spectrum_panel.reset(first.singular_values, last.singular_values)
+        self.principal_panel.reset(first.principal_features, last.principal_features)
+        self._pending.add("history")
+
+    def _sync_controls(self) -> None:
+        with self._quiet_controls():
+            self.width_selector.set_choices(self.sweep.widths, self.width)
+            self.depth_selector.set_choices(self.sweep.depths, self.depth)
+            self.paradigm_selector.set_choices(self.sweep.paradigms, self.paradigm)
+            self.iteration_slider.set_choices(self.history.steps, self.iteration)
+            self.layer_selector.set_choices(self.snapshots.keys, self.layer)
+            self.compare_checkbox.value = self.compare
+
+    def _redraw(self, pending: set[str]) -> None:
+        snapshots, step = self.snapshots, self.iteration
+        moved = bool(pending & {"history", "iteration"})
+        layout: dict[str, bool] = {}
+        if "history" in pending:
+            history = self.history
+            layout["errors"] = self.error_panel.set_history(history.steps, history.train_error, history.test_error)
+        if moved:
+            snap, initial = snapshots.snapshot(step), snapshots.snapshot(0)
+            layout["prediction"] = self.prediction_panel.update(snap)
+            layout["errors"] = self.error_panel.update(step, snap.train_error, snap.test_error) or layout.get(
+                "errors", False
+            )
+            layout["spectrum"] = self.spectrum_panel.update(snap.singular_values, initial.singular_values)
+            layout["principal"] = self.principal_panel.update(snap.x, snap.principal_features)
+        if "history" in pending or "layer" in pending:
+            # one scale for the whole run: from its first and last features
+            last = int(self.history.steps[-1])
+            self.feature_panel.reset(snapshots.features(0, self.layer), snapshots.features(last, self.layer))
+        if moved or pending & {"layer", "compare"}:
+            features = snapshots.features(step, self.layer)
+            initial = snapshots.features(0, self.layer) if self.compare else None
+            layout["features"] = self.feature_panel.update(features, initial)
+        for name, full in layout.items():
+            self.hosts[name].refresh(full=full)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        config, i = self._config, self.history.index(self.iteration)
+        what = "ridge solution" if config.paradigm == "ridge" else f"SGD iteration {self.iteration:,}"
+        self.status.value = (
+            f"<b>{what}</b> &nbsp; train error {self.history.train_error[i]:.4g} &nbsp; "
+            f"test error {self.history.test_error[i]:.4g} &nbsp; "
+            f"<span style='color:#666'>width {config.width}, depth {config.depth}, "
+            f"paradigm {html.escape(config.paradigm)}, {len(self.history)} snapshots</span>"
+        )
+
+    def _show_error(self, exc: BaseException) -> None:
+        self.error = exc
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.errors.outputs = ()
+        self.errors.append_stderr(text)
+        self.status.value = (
+            f"<span style='color:#b00'><b>{html.escape(type(exc).__name__)}</b>: {html.escape(str(exc))}</span>"
+        )
+
+
+def explore(
+    *,
+    data: Dataset | None = None,
+    target="piecewise_linear",
+    n_samples: int = 200,
+    sigma: float = 0.1,
+    data_seed: int = 1,
+    widths=(10, 20, 40),
+    depths=(1,),
+    paradigms=("all",),
+    init="elbows",
+    n_steps: int = 150_000,
+    save_every: int = 1000,
+    seed: int = 0,
+    backend: str = "auto",
+    lr: float | None = None,
+    progress: bool = True,
+    **explorer_options,
+) -> Explorer:
+    """Build the homework's dataset, train its sweep and open an :class:`Explorer`, in one call.
+
+    ``lf.explore()`` trains widths 10, 20 and 40 (one hidden layer, all layers trained,
+    150,000 SGD steps, a snapshot every 1,000) on the homework's data, with a progress
+    bar, and returns the explorer; ``lf.explore(depths=(1, 2), target="sin(20x)")`` adds
+    the second hidden layer of part (c) on the other target.
+
+    Parameters
+    ----------
+    data : a ready Dataset; otherwise one is made by :func:`make_dataset` from
+        ``target``, ``n_samples``, ``sigma`` and ``data_seed``.
+    widths, depths, paradigms, init, n_steps, save_every, seed, backend, lr : passed to
+        :func:`sweep`.
+    progress : show a progress bar while training.
+    **explorer_options : passed to :class:`Explorer` (``width``, ``layer``, ``mode``, ...).
+
+    Returns
+    -------
+    Explorer
+    """
+    if data is None:
+        data = make_dataset(target=target, n_samples=n_samples, sigma=sigma, seed=data_seed)
+    trained = sweep(
+        data,
+        widths=widths,
+        depths=depths,
+        paradigms=paradigms,
+        init=init,
+        n_steps=n_steps,
+        save_every=save_every,
+        seed=seed,
+        backend=backend,
+        lr=lr,
+        progress=progress,
+    )
+    return Explorer(trained, **explorer_options)
+
+
+def _dataset_from_arrays(X, y, X_test, y_test) -> Dataset:
+    """A Dataset holding the homework's arrays as they are (its ground truth interpolates y_test)."""
+    X, X_test = as_inputs("X", X), as_inputs("X_test", X_test)
+    y = np.array(y, dtype=np.float64).reshape(-1)
+    y_test = np.array(y_test, dtype=np.float64).reshape(-1)
+    if len(y) != len(X) or len(y_test) != len(X_test):
+        raise ValueError(
+            f"y must have one target per input: X has {len(X)} points and y {len(y)}; "
+            f"X_test has {len(X_test)} and y_test {len(y_test)}"
+        )
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(y_test))):
+        raise ValueError("y and y_test must be finite")
+    order = np.argsort(X_test[:, 0], kind="stable")
+    grid, truth = X_test[order, 0], y_test[order]
+
+    def ground_truth(x):
+        return np.interp(x, grid, truth)
+
+    for array in (X, y, X_test, y_test):
+        array.setflags(write=False)
+    return Dataset(
+        X=X,
+        y=y,
+        X_test=X_test,
+        y_test=y_test,
+        target="homework arrays",
+        f=ground_truth,
+        sigma=float("nan"),
+        seed=-1,
+        x_range=(float(X.min()), float(X.max())),
+        test_range=(float(grid[0]), float(grid[-1])),
+    )
+
+
+def _history_from_dict(history: Mapping, net: nn.Module, paradigm: str) -> History:
+    """A History from the homework's ``{step: {"state", "train_error", "test_error"}}`` dict.
+
+    The dict keeps no initialization, so its first snapshot stands in for step 0.
+    """
+    if not isinstance(net, nn.Module):
+        raise ValueError(f"net must be the homework's torch.nn.Module; got {type(net).__name__}")
+    if not history:
+        raise ValueError("history is empty: it must hold at least one snapshot")
+    template = copy.deepcopy(net).cpu()
+    names = [name for name, _ in template.named_parameters()]
+    steps = sorted(int(s) for s in history)
+    rows, train_error, test_error = [], [], []
+    for step in steps:
+        entry = history[step]
+        try:
+            state = entry["state"]
+            rows.append(np.concatenate([_numpy(state[name]).reshape(-1) for name in names]))
+            train_error.append(float(entry["train_error"]))
+            test_error.append(float(entry["test_error"]))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(
+                f"history[{step}] must be a dict with 'state' (a state dict of net), 'train_error' and "
+                f"'test_error', as the homework's train_network returns; {type(exc).__name__}: {exc}"
+            ) from None
+    params = np.stack(rows)
+    config = {"paradigm": paradigm, "source": "the homework's history dict"}
+    return History(template, np.array(steps), params, np.array(train_error), np.array(test_error), params[0], config)
+
+
+def _numpy(value) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def make_history_interactive(history, X, y, X_test, y_test, net, *, paradigm: str = "all", **explorer_options):
+    """The homework's ``make_history_interactive``, on top of this package: returns an :class:`Explorer`.
+
+    The homework's cells keep working::
+
+        make_history_interactive(history_all, X, y, X_test, y_test, net)
+
+    Parameters
+    ----------
+    history : the homework's dict ``{step: {"state": state_dict, "train_error": float,
+        "test_error": float}}`` (its first snapshot stands in for the initialization), or
+        a :class:`History`.
+    X, y, X_test, y_test : the homework's arrays, (n, 1), (n,), (m, 1), (m,).
+    net : the homework's network; only its architecture is used, it is never modified.
+    paradigm : the label of the run ("all", "output" or "ridge").
+    **explorer_options : passed to :class:`Explorer`; ``iteration`` defaults to the first
+        saved step, as the homework's slider starts.
+    """
+    data = _dataset_from_arrays(X, y, X_test, y_test)
+    if not isinstance(history, History):
+        if not isinstance(history, Mapping):
+            raise ValueError(
+                f"history must be a History or the homework's dict {{step: snapshot}}; got {type(history).__name__}"
+            )
+        history = _history_from_dict(history, net, paradigm)
+    explorer_options.setdefault("iteration", int(history.steps[0]))
+    return Explorer(history, data=data, **explorer_options)
