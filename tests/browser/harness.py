@@ -390,8 +390,12 @@ class LabNotebook:
     # ---- widgets -----------------------------------------------------------------------------------------------
 
     def widget_output(self) -> Locator:
-        """The first cell output holding an ipympl canvas: the composed widget, for screenshots."""
-        return self.panel.locator(WIDGET_OUTPUT).filter(has=self.page.locator(CANVAS)).first
+        """The first cell output holding an ipympl canvas and a slider: the composed widget, for screenshots.
+
+        Plain figures (also ipympl canvases) in earlier cells are passed over.
+        """
+        outputs = self.panel.locator(WIDGET_OUTPUT).filter(has=self.page.locator(CANVAS))
+        return outputs.filter(has=self.page.locator(".widget-slider")).first
 
     def slider_handle(self, description: str) -> Locator:
         """The keyboard-focusable handle (``role="slider"``) of the slider labelled `description`."""

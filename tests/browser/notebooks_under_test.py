@@ -53,8 +53,22 @@ def from_repository(path: str) -> Callable[[], nbformat.NotebookNode]:
     return lambda: nbformat.read(ROOT / path, as_version=4)
 
 
+def solution_up_to_its_first_explorer() -> nbformat.NotebookNode:
+    """The solution notebook from its first cell to its first Explorer (part 2, the three paradigms, full scale).
+
+    Later parts add more Explorers, whose controls would share the labels the story looks for.
+    """
+    nb = nbformat.read(ROOT / "notebooks" / "linearized_features.ipynb", as_version=4)
+    first = next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and "lf.Explorer(" in cell.source)
+    nb.cells = nb.cells[: first + 1]
+    return nb
+
+
 EXPLORER = NotebookUnderTest(
     id="explorer", load=from_repository("notebooks/explorer.ipynb"), status=".linfeat-status", run_timeout_s=90.0
 )
+SOLUTION = NotebookUnderTest(
+    id="solution-explorer", load=solution_up_to_its_first_explorer, status=".linfeat-status", run_timeout_s=90.0
+)
 
-NOTEBOOKS = [EXPLORER]
+NOTEBOOKS = [EXPLORER, SOLUTION]
