@@ -1,8 +1,9 @@
 """linfeat_widgets: see what a small ReLU network learns through its local linearization.
 
-The math (``data``, ``models``, ``training``, ``linearize``, ``spectrum``) imports neither
-matplotlib nor ipywidgets, so it runs in scripts and on servers without a display. The
-user-interface names are loaded on first use.
+The math (``data``, ``models``, ``training``, ``linearize``, ``spectrum``, ``snapshots``)
+imports neither matplotlib nor ipywidgets, so it runs in scripts and on servers without a
+display. The user-interface names (``panels``, ``canvas``, ``controls``, ``explorer``,
+``homework``) are loaded on first use.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ _LAZY: dict[str, str] = {
     "WidthSelector": ".controls",
     "Explorer": ".explorer",
     "explore": ".explorer",
-    "make_history_interactive": ".explorer",
+    "make_history_interactive": ".homework",
 }
 
 __all__ = [

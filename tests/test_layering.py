@@ -10,7 +10,7 @@ import pytest
 MATH = ["data", "models", "training", "linearize", "spectrum", "snapshots"]
 PACKAGE = Path(__file__).resolve().parent.parent / "linfeat_widgets"
 
-# data -> models -> training -> linearize -> spectrum -> snapshots -> panels -> controls -> explorer
+# data -> models -> training -> linearize -> spectrum -> snapshots -> panels -> controls -> explorer -> homework
 STAGES = {
     "_checks": 0,
     "data": 1,
@@ -23,6 +23,7 @@ STAGES = {
     "canvas": 7,
     "controls": 7,
     "explorer": 8,
+    "homework": 9,
 }
 UI = {"matplotlib", "ipywidgets", "ipympl", "traitlets"}
 
