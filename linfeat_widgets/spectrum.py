@@ -120,18 +120,17 @@ def _kernel_times(f1, f2, W: np.ndarray, block: int = 256) -> np.ndarray:
     return result
 
 
-def _fix_signs(U: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Flip each singular pair so U's largest-magnitude entry is positive.
+def _signs(U: np.ndarray) -> np.ndarray:
+    """Signs (r,) that make each column of U have its largest-magnitude entry positive.
 
-    Singular vectors are defined up to sign; a fixed convention keeps principal features
-    from flipping between snapshots or between the two methods.
+    Singular vectors are defined up to sign; applying these to each singular pair (U and V
+    alike) keeps principal features from flipping between snapshots or between methods.
     """
     if U.shape[1] == 0:
-        return U, V
-    rows = np.argmax(np.abs(U), axis=0)
-    signs = np.sign(U[rows, np.arange(U.shape[1])])
+        return np.ones(0)
+    signs = np.sign(U[np.argmax(np.abs(U), axis=0), np.arange(U.shape[1])])
     signs[signs == 0] = 1.0
-    return U * signs, V * signs
+    return signs
 
 
 def ntk(model: nn.Module, x1, x2=None, method: str = "auto") -> np.ndarray:
@@ -213,7 +212,8 @@ def feature_svd(
         J = jacobian_at("fit")
         U, s, Vt = np.linalg.svd(J, full_matrices=False)
         keep = s > cut * s[0] if s[0] > 0 else np.zeros_like(s, dtype=bool)
-        U, V = _fix_signs(U[:, keep], Vt[keep].T)
+        signs = _signs(U[:, keep])
+        U, V = U[:, keep] * signs, Vt[keep].T * signs
         s = s[keep]
         k = len(s) if n_components is None else min(n_components, len(s))
         principal = (J if X_eval is None else jacobian_at("eval")) @ V[:, :k]
@@ -228,7 +228,7 @@ def feature_svd(
         lam, U = lam[::-1], U[:, ::-1]
         s_max = np.sqrt(max(lam[0], 0.0))
         keep = np.sqrt(np.clip(lam, 0.0, None)) > cut * s_max if s_max > 0 else np.zeros_like(lam, dtype=bool)
-        U, s = _fix_signs(U[:, keep], U[:, keep])[0], np.sqrt(lam[keep])
+        U, s = U[:, keep] * _signs(U[:, keep]), np.sqrt(lam[keep])
         k = len(s) if n_components is None else min(n_components, len(s))
         # J(x) V = J(x) J^T U / s = K(x, X) U / s
         if X_eval is None:
