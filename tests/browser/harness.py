@@ -432,6 +432,8 @@ class LabNotebook:
         self.page.wait_for_function(
             """selector => Array.from(document.querySelectorAll(selector)).every(div => {
                 const c = div.querySelector("canvas");
+                // a canvas that has not been sized yet is not painted (getImageData would throw, ending the wait)
+                if (!c || c.width === 0 || c.height === 0) return false;
                 const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
                 for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
                 return false;
