@@ -12,6 +12,7 @@ axes changed. What a snapshot needs (prediction, features, SVD) comes from a
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import traceback
 from collections.abc import Mapping
@@ -187,14 +188,14 @@ class Explorer(widgets.VBox):
         }
         self.hosts = {name: FigureHost(figures[name], panel.animated) for name, panel in self._panels.items()}
 
-        for control, handler in (
-            (self.width_selector, self._on_width),
-            (self.depth_selector, self._on_depth),
-            (self.paradigm_selector, self._on_paradigm),
-            (self.layer_selector, self._on_layer),
-            (self.compare_checkbox, self._on_compare),
+        for control, name in (
+            (self.width_selector, "width"),
+            (self.depth_selector, "depth"),
+            (self.paradigm_selector, "paradigm"),
+            (self.layer_selector, "layer"),
+            (self.compare_checkbox, "compare"),
         ):
-            control.observe(handler, "value")
+            control.observe(functools.partial(self._on_control, name), "value")
         self.iteration_slider.observe(self._on_slider, "index")
 
         row = widgets.Layout(flex_flow="row wrap", align_items="flex-start")
@@ -320,25 +321,10 @@ class Explorer(widgets.VBox):
         finally:
             self._syncing = False
 
-    def _on_width(self, change) -> None:
+    def _on_control(self, name: str, change) -> None:
+        # a control moved by the user sets the trait of the same name (not while the explorer syncs the controls)
         if not self._syncing:
-            self.width = change["new"]
-
-    def _on_depth(self, change) -> None:
-        if not self._syncing:
-            self.depth = change["new"]
-
-    def _on_paradigm(self, change) -> None:
-        if not self._syncing:
-            self.paradigm = change["new"]
-
-    def _on_layer(self, change) -> None:
-        if not self._syncing:
-            self.layer = change["new"]
-
-    def _on_compare(self, change) -> None:
-        if not self._syncing:
-            self.compare = change["new"]
+            setattr(self, name, change["new"])
 
     def _on_slider(self, change) -> None:
         if not self._syncing and change["new"] is not None:
