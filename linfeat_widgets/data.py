@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_float, check_int, check_range
+from ._checks import as_real_array, check_float, check_int, check_memory, check_range
 
 __all__ = ["TARGETS", "Dataset", "make_dataset", "piecewise_linear", "sin20"]
 
@@ -57,6 +57,12 @@ TARGETS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 class Dataset:
     """A training set with noise and a noiseless test set, all float64.
 
+    Checked when built: ``X`` (n, 1) and ``y`` (n,) with n >= 1, ``X_test`` (m, 1) and
+    ``y_test`` (m,) with m >= 1, every entry a finite real number (integers and floats;
+    strings, booleans and complex numbers are refused). The arrays are stored as
+    read-only float64 copies, so the caller's arrays can change without changing the
+    Dataset.
+
     Attributes
     ----------
     X : (n, 1) sorted training inputs.
@@ -79,6 +85,19 @@ class Dataset:
     x_range: tuple[float, float]
     test_range: tuple[float, float]
 
+    def __post_init__(self) -> None:
+        X = _checked_column("X", self.X)
+        X_test = _checked_column("X_test", self.X_test)
+        y = _checked_targets("y", self.y, "X", X.shape[0])
+        y_test = _checked_targets("y_test", self.y_test, "X_test", X_test.shape[0])
+        if not callable(self.f):
+            raise ValueError(f"f must be a callable mapping an array (k,) to (k,); got {type(self.f).__name__}")
+        if not isinstance(self.target, str):
+            raise ValueError(f"target must be a string naming the target function; got {type(self.target).__name__}")
+        for name, array in (("X", X), ("y", y), ("X_test", X_test), ("y_test", y_test)):
+            array.setflags(write=False)
+            object.__setattr__(self, name, array)  # the dataclass is frozen; this is its constructor
+
     @property
     def n_samples(self) -> int:
         """Number of training points n."""
@@ -92,6 +111,32 @@ class Dataset:
         )
 
 
+def _checked_column(name: str, value) -> np.ndarray:
+    arr = as_real_array(name, value)
+    if arr.ndim != 2 or arr.shape[1] != 1 or arr.shape[0] < 1:
+        raise ValueError(f"{name} must have shape (n, 1) with n >= 1; got shape {arr.shape}")
+    _check_finite(name, arr)
+    return arr
+
+
+def _checked_targets(name: str, value, inputs: str, n: int) -> np.ndarray:
+    arr = as_real_array(name, value)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must have shape (n,), one target per row of {inputs}; got shape {arr.shape}")
+    if arr.shape[0] != n:
+        raise ValueError(
+            f"{name} must have one target per row of {inputs}: {inputs} has {n} rows, {name} has {len(arr)}"
+        )
+    _check_finite(name, arr)
+    return arr
+
+
+def _check_finite(name: str, arr: np.ndarray) -> None:
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        raise ValueError(f"{name} must be finite; it has {bad} NaN or infinite entries")
+
+
 def _resolve_target(target) -> tuple[str, Callable[[np.ndarray], np.ndarray]]:
     if callable(target):
         return getattr(target, "__name__", "custom"), target
@@ -102,7 +147,7 @@ def _resolve_target(target) -> tuple[str, Callable[[np.ndarray], np.ndarray]]:
 
 
 def _evaluate(f: Callable, x: np.ndarray, name: str) -> np.ndarray:
-    values = np.asarray(f(x), dtype=np.float64)
+    values = as_real_array(f"target {name!r}", f(x), verb="return")
     if values.shape != x.shape:
         raise ValueError(
             f"target {name!r} must map an array of shape {x.shape} to the same shape; it returned shape {values.shape}"
@@ -110,6 +155,9 @@ def _evaluate(f: Callable, x: np.ndarray, name: str) -> np.ndarray:
     if not np.all(np.isfinite(values)):
         raise ValueError(f"target {name!r} returned NaN or infinite values")
     return values
+
+
+_BYTES_PER_POINT = 12 * 8
 
 
 def make_dataset(
@@ -129,7 +177,8 @@ def make_dataset(
         array of shape (k,) to shape (k,).
     n_samples : number of training points n, at least 5.
     sigma : standard deviation of the Gaussian noise added to the training targets, >= 0.
-    seed : seed of ``np.random.RandomState``; inputs are drawn first, then the noise.
+    seed : seed of ``np.random.RandomState``, ``0 <= seed <= 2**32 - 1``; inputs are drawn
+        first, then the noise.
     x_range : interval the training inputs are drawn from uniformly (the sequel uses
         ``(-1.0, 0.4)`` to train on part of the axis only).
     test_range : interval of the noiseless test grid; defaults to ``x_range``. The test
@@ -144,10 +193,13 @@ def make_dataset(
     name, f = _resolve_target(target)
     n_samples = check_int("n_samples", n_samples, 5)
     sigma = check_float("sigma", sigma, minimum=0.0)
-    seed = check_int("seed", seed, 0)
+    seed = check_int("seed", seed, 0, 2**32 - 1)
     low, high = check_range("x_range", x_range)
     t_low, t_high = check_range("test_range", (low, high) if test_range is None else test_range)
     n_grid = check_int("n_grid", n_grid, 2)
+    # X, y, X_test, y_test, their sorting and the target's temporaries: about a dozen
+    # float64 values per point is generous for the two built-in targets.
+    check_memory(f"n_samples={n_samples} and n_grid={n_grid}", _BYTES_PER_POINT * (n_samples + (n_samples + n_grid)))
 
     rng = np.random.RandomState(seed)
     u = rng.rand(n_samples, 1)

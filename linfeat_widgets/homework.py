@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import as_inputs
+from ._checks import as_inputs, as_real_array
 from .data import Dataset
 from .explorer import Explorer
 from .training import History
@@ -27,8 +27,8 @@ __all__ = ["make_history_interactive"]
 def _dataset_from_arrays(X, y, X_test, y_test) -> Dataset:
     """A Dataset holding the homework's arrays as they are (its ground truth interpolates y_test)."""
     X, X_test = as_inputs("X", X), as_inputs("X_test", X_test)
-    y = np.array(y, dtype=np.float64).reshape(-1)
-    y_test = np.array(y_test, dtype=np.float64).reshape(-1)
+    y = as_real_array("y", y).reshape(-1)
+    y_test = as_real_array("y_test", y_test).reshape(-1)
     if len(y) != len(X) or len(y_test) != len(X_test):
         raise ValueError(
             f"y must have one target per input: X has {len(X)} points and y {len(y)}; "

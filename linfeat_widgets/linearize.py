@@ -28,10 +28,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import as_inputs, check_choice
+from ._checks import as_inputs, as_real_array, check_choice
 from .models import mlp_sizes
 
-__all__ = ["METHODS", "Features", "gradient_norms", "linearize", "predict"]
+__all__ = ["CONTRACT", "METHODS", "Features", "gradient_norms", "linearize", "predict"]
 
 #: Ways to compute the Jacobian; "auto" uses the closed form wherever it applies.
 METHODS = ("auto", "closed_form", "autograd")
@@ -181,23 +181,82 @@ def _float64_copy(model: nn.Module) -> nn.Module:
     return copy.deepcopy(model).to(torch.float64)
 
 
-def resolve_method(model: nn.Module, method: str) -> str:
-    """``"closed_form"`` or ``"autograd"`` for ``model``; checks ``method`` first."""
-    method = check_choice("method", method, METHODS)
+def resolve_method(model: nn.Module, method: str, name: str = "method") -> str:
+    """``"closed_form"`` or ``"autograd"`` for ``model``; checks ``method`` (the argument ``name``) first."""
+    method = check_choice(name, method, METHODS)
     closed = mlp_sizes(model) is not None
     if method == "closed_form" and not closed:
         raise ValueError(
-            "method='closed_form' needs one of this package's ReLU MLPs (nn.Sequential of Linear and ReLU, "
-            "1 input, 1 output); use method='autograd' for other modules"
+            f"{name}='closed_form' needs one of this package's ReLU MLPs exactly as make_mlp builds them (an "
+            "nn.Sequential itself, not a subclass, of Linear and ReLU layers without hooks, 1 input, 1 output); "
+            f"use {name}='autograd' for other modules"
         )
     if method == "auto":
         return "closed_form" if closed else "autograd"
     return method
 
 
-def _check_model(model) -> None:
-    if not isinstance(model, nn.Module) or not any(True for _ in model.parameters()):
-        raise ValueError(f"model must be a torch.nn.Module with parameters; got {type(model).__name__}")
+#: What every function of the math API accepts, quoted in its error messages.
+CONTRACT = (
+    "a torch.nn.Module with one input and one output (it maps (n, 1) to (n, 1)), whose state is its "
+    "parameters (no buffers such as BatchNorm's) and whose parameters are finite real numbers"
+)
+
+
+def _check_model(model) -> tuple[int, ...] | None:
+    """Refuse a module outside :data:`CONTRACT`; return its :func:`mlp_sizes`.
+
+    A module that is not one of the package's MLPs is probed with a tiny input, so a model
+    with two inputs or two outputs is refused here instead of failing deep inside torch
+    or, worse, having its first output silently taken.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be {CONTRACT}; got {type(model).__name__}")
+    named = list(model.named_parameters())
+    if not named:
+        raise ValueError(f"model must be {CONTRACT}; this {type(model).__name__} has no parameters")
+    buffers = [name for name, _ in model.named_buffers()]
+    if buffers:
+        raise ValueError(f"model must be {CONTRACT}; this one has buffers ({', '.join(buffers[:3])})")
+    for name, p in named:
+        if p.is_meta:
+            raise ValueError(f"model must be {CONTRACT}; parameter {name!r} is on the meta device (it has no values)")
+        if not p.is_floating_point():
+            raise ValueError(f"model must be {CONTRACT}; parameter {name!r} has dtype {p.dtype}")
+        finite = torch.isfinite(p.detach())
+        if not bool(finite.all()):
+            bad = int((~finite).sum())
+            raise ValueError(f"model must be {CONTRACT}; parameter {name!r} has {bad} NaN or infinite entries")
+    sizes = mlp_sizes(model)
+    if sizes is None:
+        _probe(model)
+    return sizes
+
+
+def _probe(model: nn.Module) -> None:
+    module = _float64_copy(model)
+    device = next(module.parameters()).device
+    probe = torch.tensor([[0.25], [0.75]], dtype=torch.float64, device=device)
+    try:
+        with torch.no_grad():
+            out = module(probe)
+    except Exception as exc:  # any failure on a well-formed (n, 1) input means the model is outside the contract
+        raise ValueError(
+            f"model must be {CONTRACT}; on inputs of shape (2, 1) it raised {type(exc).__name__}: {exc}"
+        ) from None
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, 1):
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"model must be {CONTRACT}; on inputs of shape (2, 1) it returned {got}")
+
+
+def check_finite(name: str, x: np.ndarray, what: str, *arrays: np.ndarray) -> None:
+    """Refuse results that overflowed: ``arrays`` computed from inputs ``x`` (n, 1) named ``name``."""
+    if all(np.all(np.isfinite(a)) for a in arrays):
+        return
+    raise ValueError(
+        f"{name} is too large for this network: its {what} overflow float64 and are not finite "
+        f"(largest |{name}| = {float(np.max(np.abs(x))):.3g}); use inputs of a smaller magnitude"
+    )
 
 
 def linearize(model: nn.Module, x, method: str = "auto") -> Features:
@@ -217,27 +276,34 @@ def linearize(model: nn.Module, x, method: str = "auto") -> Features:
         ``matrix`` (n, d) with entry (i, j) = ``d y(x_i) / d theta_j``, columns in
         ``model.named_parameters()`` order; ``columns("0.bias")`` picks one tensor's.
     """
+    method = check_choice("method", method, METHODS)
     _check_model(model)
     xs = as_inputs("x", x)
     method = resolve_method(model, method)
-    if method == "closed_form":
-        matrix = _closed_form_matrix(mlp_factors(model, xs)[1])
-    else:
-        matrix = _autograd_matrix(model, xs)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if method == "closed_form":
+            matrix = _closed_form_matrix(mlp_factors(model, xs)[1])
+        else:
+            matrix = _autograd_matrix(model, xs)
+    check_finite("x", xs, "linearized features", matrix)
     slices = _column_slices(model)
     return Features(matrix, xs[:, 0].copy(), tuple(slices), slices)
 
 
 def predict(model: nn.Module, x) -> np.ndarray:
     """The network's output at inputs ``x`` (n,) or (n, 1), as float64 (n,)."""
-    _check_model(model)
+    sizes = _check_model(model)
     xs = as_inputs("x", x)
-    if mlp_sizes(model) is not None:
-        return mlp_factors(model, xs)[0]
-    module = _float64_copy(model)
-    device = next(module.parameters()).device
-    with torch.no_grad():
-        return module(torch.as_tensor(xs, device=device)).reshape(-1).cpu().numpy()
+    if sizes is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = mlp_factors(model, xs)[0]
+    else:
+        module = _float64_copy(model)
+        device = next(module.parameters()).device
+        with torch.no_grad():
+            out = module(torch.as_tensor(xs, device=device)).reshape(-1).cpu().numpy()
+    check_finite("x", xs, "predictions", out)
+    return out
 
 
 def gradient_norms(model: nn.Module, X, y, by: str = "layer") -> dict[str, float]:
@@ -259,17 +325,27 @@ def gradient_norms(model: nn.Module, X, y, by: str = "layer") -> dict[str, float
     by = check_choice("by", by, ("layer", "parameter"))
     _check_model(model)
     xs = as_inputs("X", X)
-    targets = np.array(y, dtype=np.float64).reshape(-1)
-    if targets.shape[0] != xs.shape[0]:
-        raise ValueError(f"y must have one target per input: X has {xs.shape[0]} points, y has {targets.shape[0]}")
+    targets = as_real_array("y", y)
+    if targets.ndim > 1 and targets.size == targets.shape[0]:  # (n, 1) targets, as a column
+        targets = targets.reshape(-1)
+    if targets.ndim != 1 or targets.shape[0] != xs.shape[0]:
+        raise ValueError(
+            f"y must have shape (n,), one target per input: X has {xs.shape[0]} points, y has shape {targets.shape}"
+        )
     if not np.all(np.isfinite(targets)):
         raise ValueError("y must be finite")
     module = _float64_copy(model)
     device = next(module.parameters()).device
     pred = module(torch.as_tensor(xs, device=device)).reshape(-1)
+    check_finite("X", xs, "predictions", pred.detach().cpu().numpy())
     loss = torch.mean((pred - torch.as_tensor(targets, device=device)) ** 2)
     names = [n for n, _ in module.named_parameters()]
     grads = torch.autograd.grad(loss, list(module.parameters()))
+    if not (torch.isfinite(loss) and all(bool(torch.isfinite(g).all()) for g in grads)):
+        raise ValueError(
+            "X and y are too large for this network: the MSE or its gradient overflows float64 "
+            f"(largest |X| = {float(np.max(np.abs(xs))):.3g}, largest |y| = {float(np.max(np.abs(targets))):.3g})"
+        )
     squares: dict[str, float] = {}
     for name, g in zip(names, grads):
         key = name if by == "parameter" else name.rpartition(".")[0]

@@ -13,12 +13,25 @@ import itertools
 import torch
 from torch import nn
 
-from ._checks import check_float, check_int, check_range
+from ._checks import check_float, check_int, check_memory, check_range
 
-__all__ = ["INITS", "make_mlp", "mlp_from_sizes", "mlp_sizes"]
+__all__ = ["INITS", "MAX_DEPTH", "make_mlp", "mlp_from_sizes", "mlp_sizes", "n_parameters"]
 
 #: Initialization schemes known by name; a positive float ``s`` is also accepted.
 INITS = ("elbows", "default", "kaiming")
+
+#: The deepest network :func:`make_mlp` builds. Far deeper than the homework's, yet a
+#: thousand layers build in a fraction of a second; a million would take minutes.
+MAX_DEPTH = 1000
+
+# bytes per parameter while building: the float32 value, its initial draw and the
+# module bookkeeping, rounded up
+_BYTES_PER_PARAMETER = 12
+
+
+def n_parameters(width: int, depth: int) -> int:
+    """Number of parameters d of ``make_mlp(width, depth)``: ``3w + 1 + (depth - 1)(w^2 + w)``."""
+    return 2 * width + (depth - 1) * (width * width + width) + width + 1
 
 
 def mlp_from_sizes(sizes: tuple[int, ...]) -> nn.Sequential:
@@ -35,27 +48,79 @@ def mlp_from_sizes(sizes: tuple[int, ...]) -> nn.Sequential:
     return nn.Sequential(*modules)
 
 
-def mlp_sizes(model: nn.Module) -> tuple[int, ...] | None:
-    """Layer sizes ``(1, h1, ..., hk, 1)`` if ``model`` is one of this package's ReLU MLPs.
+def _plain(module: nn.Module) -> bool:
+    """True when nothing changes what ``module``'s class computes: no hooks, no own ``forward``."""
+    return not (
+        module._forward_hooks
+        or module._forward_pre_hooks
+        or getattr(module, "_forward_hooks_with_kwargs", None)
+        or "forward" in vars(module)  # a forward patched onto the instance
+    )
 
-    That is an ``nn.Sequential`` alternating ``Linear`` and ``ReLU``, starting and ending
-    with a ``Linear`` layer, with one input and one output. Returns ``None`` for any other
-    module; the closed-form Jacobian and the fast trainer handle exactly these networks.
+
+def _plain_linear(module: nn.Module, n_in: int) -> bool:
+    if type(module) is not nn.Linear or not _plain(module) or module._buffers or module._modules:
+        return False
+    if set(module._parameters) != {"weight", "bias"} or module.bias is None:
+        return False
+    weight, bias = module.weight, module.bias
+    return (
+        weight.is_floating_point()
+        and bias.dtype == weight.dtype
+        and not weight.is_meta
+        and not bias.is_meta
+        and bias.device == weight.device
+        and weight.ndim == 2
+        and weight.shape[1] == n_in
+        and tuple(bias.shape) == (weight.shape[0],)
+    )
+
+
+def mlp_sizes(model: nn.Module) -> tuple[int, ...] | None:
+    """Layer sizes ``(1, h1, ..., hk, 1)`` if ``model`` is exactly one of this package's ReLU MLPs.
+
+    That is exactly what :func:`mlp_from_sizes` and :func:`make_mlp` build: an
+    ``nn.Sequential`` (the class itself, not a subclass, which may have its own
+    ``forward``) alternating ``nn.Linear`` (with a bias, floating point, not on the meta
+    device) and ``nn.ReLU``, starting and ending with a ``Linear`` layer, with one input
+    and one output, and no forward hooks or patched ``forward`` on it or its layers.
+    Returns ``None`` for any other module: the closed-form Jacobian and the fast trainer
+    compute exactly these networks and nothing else, so every other module goes through
+    autograd and the reference trainer.
     """
-    if not isinstance(model, nn.Sequential) or len(model) % 2 != 1:
+    if type(model) is not nn.Sequential or len(model) % 2 != 1 or not _plain(model):
+        return None
+    if model._parameters or model._buffers or _global_hooks():
         return None
     sizes = [1]
+    dtype = None
     for i, module in enumerate(model):
         if i % 2 == 1:
-            if type(module) is not nn.ReLU:
+            if type(module) is not nn.ReLU or not _plain(module) or module._modules:
                 return None
             continue
-        if type(module) is not nn.Linear or module.bias is None or module.in_features != sizes[-1]:
+        if not _plain_linear(module, sizes[-1]):
             return None
-        sizes.append(module.out_features)
+        if dtype is not None and module.weight.dtype != dtype:
+            return None
+        dtype = module.weight.dtype
+        sizes.append(int(module.weight.shape[0]))
     if sizes[-1] != 1:
         return None
     return tuple(sizes)
+
+
+def _global_hooks() -> bool:
+    """True when hooks registered for every module (``register_module_forward_hook``) exist."""
+    from torch.nn.modules import module as torch_module
+
+    return bool(
+        getattr(torch_module, "_global_forward_hooks", None) or getattr(torch_module, "_global_forward_pre_hooks", None)
+    )
+
+
+# Largest s whose draw uniform(-s, s) stays finite in float32: torch computes 2 s.
+_MAX_INIT = float(torch.finfo(torch.float32).max) / 2
 
 
 def _check_init(init) -> str | float:
@@ -67,12 +132,17 @@ def _check_init(init) -> str | float:
             )
         return init
     try:
-        return check_float("init", init, positive=True)
+        scale = check_float("init", init, positive=True)
     except ValueError:
         raise ValueError(
             f"init must be one of {', '.join(repr(i) for i in INITS)} or a positive number s "
             f"(every weight and bias uniform in [-s, s]); got {init!r}"
         ) from None
+    if scale > _MAX_INIT:
+        raise ValueError(
+            f"init must be at most {_MAX_INIT:.4g} (the interval [-s, s] must fit in float32); got {init!r}"
+        )
+    return scale
 
 
 def make_mlp(
@@ -87,7 +157,8 @@ def make_mlp(
     Parameters
     ----------
     width : hidden units per layer, at least 1.
-    depth : number of hidden layers, at least 1.
+    depth : number of hidden layers, from 1 to :data:`MAX_DEPTH`. Networks whose
+        parameters would not fit in memory are refused before anything is allocated.
     init :
         ``"elbows"`` (default, the homework's): PyTorch's default weights, then first-layer
         biases ``b_i = -e_i w_i`` with ``e`` sorted uniform in ``elbow_range``, so unit i's
@@ -96,7 +167,7 @@ def make_mlp(
         ``"kaiming"``: He initialization, weights normal with variance ``2 / fan_in``, biases 0.
         A positive float ``s``: every weight and bias uniform in ``[-s, s]`` (the sequel's
         0.03 and 3.0).
-    seed : with an integer, the network depends only on the arguments (same seed, same
+    seed : with an integer ``0 <= seed <= 2**64 - 1``, the network depends only on the arguments (same seed, same
         network) and PyTorch's global random state is left untouched; with ``None`` it is
         drawn from PyTorch's global random state.
     elbow_range : interval of the elbows for ``init="elbows"``: the training data's range.
@@ -108,10 +179,12 @@ def make_mlp(
         ``f"{2*depth}.weight"`` (1, w), ``f"{2*depth}.bias"`` (1,).
     """
     width = check_int("width", width, 1)
-    depth = check_int("depth", depth, 1)
+    depth = check_int("depth", depth, 1, MAX_DEPTH)
+    d = n_parameters(width, depth)
+    check_memory(f"make_mlp(width={width}, depth={depth}) with {d:,} parameters", _BYTES_PER_PARAMETER * d)
     init = _check_init(init)
     if seed is not None:
-        seed = check_int("seed", seed, 0)
+        seed = check_int("seed", seed, 0, 2**64 - 1)
     low, high = check_range("elbow_range", elbow_range)
 
     rng_scope = torch.random.fork_rng(devices=[]) if seed is not None else contextlib.nullcontext()

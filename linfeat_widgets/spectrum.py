@@ -29,7 +29,15 @@ import numpy as np
 from torch import nn
 
 from ._checks import as_inputs, check_choice, check_float, check_int
-from .linearize import _autograd_matrix, _check_model, _closed_form_matrix, mlp_factors, resolve_method
+from .linearize import (
+    METHODS,
+    _autograd_matrix,
+    _check_model,
+    _closed_form_matrix,
+    check_finite,
+    mlp_factors,
+    resolve_method,
+)
 
 __all__ = ["SVD_METHODS", "Spectrum", "feature_svd", "ntk"]
 
@@ -133,20 +141,36 @@ def _signs(U: np.ndarray) -> np.ndarray:
     return signs
 
 
+def _arrays(features) -> list[np.ndarray]:
+    """The arrays of a feature matrix (n, d) or of closed-form factors [(a, delta), ...]."""
+    if isinstance(features, np.ndarray):
+        return [features]
+    return [array for pair in features for array in pair]
+
+
 def ntk(model: nn.Module, x1, x2=None, method: str = "auto") -> np.ndarray:
     """The empirical neural tangent kernel ``J(x1) J(x2)^T``, shape (n1, n2).
 
     For this package's ReLU MLPs it is computed from per-layer factors without forming
-    the (n, d) feature matrices.
+    the (n, d) feature matrices. ``x1`` (n1,) or (n1, 1); ``x2`` (n2,) or (n2, 1),
+    defaults to ``x1``; ``method`` as in :func:`linearize`.
     """
+    method = check_choice("method", method, METHODS)
     _check_model(model)
     a = as_inputs("x1", x1)
     b = a if x2 is None else as_inputs("x2", x2)
-    if resolve_method(model, method) == "closed_form":
-        return _gram_closed_form(mlp_factors(model, a)[1], mlp_factors(model, b)[1])
-    J1 = _autograd_matrix(model, a)
-    J2 = J1 if x2 is None else _autograd_matrix(model, b)
-    return J1 @ J2.T
+    closed = resolve_method(model, method) == "closed_form"
+    with np.errstate(over="ignore", invalid="ignore"):
+        f1 = mlp_factors(model, a)[1] if closed else _autograd_matrix(model, a)
+        check_finite("x1", a, "linearized features", *_arrays(f1))
+        if x2 is None:
+            f2 = f1
+        else:
+            f2 = mlp_factors(model, b)[1] if closed else _autograd_matrix(model, b)
+            check_finite("x2", b, "linearized features", *_arrays(f2))
+        K = _gram_closed_form(f1, f2) if closed else f1 @ f2.T
+    check_finite("x1" if x2 is None else "x1 and x2", a if x2 is None else np.vstack([a, b]), "kernel values", K)
+    return K
 
 
 def feature_svd(
@@ -179,9 +203,10 @@ def feature_svd(
     Spectrum
         ``singular_values`` (r,), ``V`` (d, r), ``principal_features`` (m, k).
     """
-    _check_model(model)
     method = check_choice("method", method, SVD_METHODS)
-    jacobian = resolve_method(model, jacobian)
+    jacobian = check_choice("jacobian", jacobian, METHODS)
+    _check_model(model)
+    jacobian = resolve_method(model, jacobian, name="jacobian")
     xf = as_inputs("X_fit", X_fit)
     xe = xf if X_eval is None else as_inputs("X_eval", X_eval)
     if rtol is not None:
@@ -192,25 +217,37 @@ def feature_svd(
     d = sum(p.numel() for p in model.parameters())
     if method == "auto":
         method = "gram" if d > n else "svd"
-    eps = np.finfo(np.float64).eps
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _feature_svd(model, xf, xe, X_eval is None, method, jacobian, rtol, n_components, n, d)
 
+
+def _feature_svd(model, xf, xe, same, method, jacobian, rtol, n_components, n, d) -> Spectrum:
+    eps = np.finfo(np.float64).eps
+    X_eval = None if same else xe
+    fit_name, eval_name = "X_fit", "X_fit" if same else "X_eval"
     closed = jacobian == "closed_form"
     if closed:
         fit_factors = mlp_factors(model, xf)[1]
+        check_finite(fit_name, xf, "linearized features", *(a for pair in fit_factors for a in pair))
         eval_factors = fit_factors if X_eval is None else mlp_factors(model, xe)[1]
+        check_finite(eval_name, xe, "linearized features", *(a for pair in eval_factors for a in pair))
 
         def jacobian_at(where: str) -> np.ndarray:
             return _closed_form_matrix(fit_factors if where == "fit" else eval_factors)
     else:
         J_fit = _autograd_matrix(model, xf)
+        check_finite(fit_name, xf, "linearized features", J_fit)
+        J_eval = J_fit if X_eval is None else _autograd_matrix(model, xe)
+        check_finite(eval_name, xe, "linearized features", J_eval)
 
         def jacobian_at(where: str) -> np.ndarray:
-            return J_fit if where == "fit" or X_eval is None else _autograd_matrix(model, xe)
+            return J_fit if where == "fit" else J_eval
 
     if method == "svd":
         cut = max(n, d) * eps if rtol is None else rtol
         J = jacobian_at("fit")
         U, s, Vt = np.linalg.svd(J, full_matrices=False)
+        check_finite(fit_name, xf, "singular values", s)
         keep = s > cut * s[0] if s[0] > 0 else np.zeros_like(s, dtype=bool)
         signs = _signs(U[:, keep])
         U, V = U[:, keep] * signs, Vt[keep].T * signs
@@ -224,6 +261,7 @@ def feature_svd(
         cut = np.sqrt(max(n, d) * eps) if rtol is None else rtol
         J = None if closed else jacobian_at("fit")
         K = _gram_closed_form(fit_factors, fit_factors) if closed else J @ J.T
+        check_finite(fit_name, xf, "kernel values", K)
         lam, U = np.linalg.eigh(K)
         lam, U = lam[::-1], U[:, ::-1]
         s_max = np.sqrt(max(lam[0], 0.0))
@@ -241,6 +279,7 @@ def feature_svd(
         def right() -> np.ndarray:
             return jacobian_at("fit").T @ (U / s)
 
+    check_finite(eval_name, xe, "principal features", principal)
     return Spectrum(
         singular_values=s,
         U=U,

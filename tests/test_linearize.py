@@ -130,7 +130,11 @@ def test_gradient_norms_equal_the_feature_matrix_formula(data, by):
         (np.array([0.1, np.nan]), "x must be finite; it has 1 NaN"),
         (np.array([[0.1, 0.2]]), "x must have shape \\(n,\\) or \\(n, 1\\)"),
         (np.zeros((0, 1)), "x must have shape"),
-        ("abc", "x must be an array of numbers"),
+        ("abc", "x must be an array of real numbers .*; got strings"),
+        (["0.5", "0.25"], "x must be an array of real numbers .*; got strings"),
+        (np.array([0.5 + 1j]), "x must be an array of real numbers .*; got complex numbers"),
+        (np.array([True, False]), "x must be an array of real numbers .*; got booleans"),
+        (torch.tensor([1 + 2j]), "x must be an array of real numbers; got a tensor of torch.complex64"),
     ],
 )
 def test_bad_inputs(x, match):

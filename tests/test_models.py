@@ -88,11 +88,24 @@ def test_mlp_sizes_rejects_other_modules():
     [
         ({"width": 0}, "width must be an integer >= 1"),
         ({"width": 2.5}, "width must be an integer"),
-        ({"width": 5, "depth": 0}, "depth must be an integer >= 1"),
+        ({"width": 5, "depth": 0}, r"depth must be an integer with 1 <= depth <= 1000"),
+        ({"width": 2, "depth": 10**6}, r"depth must be an integer with 1 <= depth <= 1000; got 1000000"),
+        (
+            {"width": 10**6, "depth": 2},
+            r"make_mlp\(width=1000000, depth=2\) with 1,000,004,000,001 parameters would need about .* TiB",
+        ),
+        ({"width": 5, "init": 3e38}, r"init must be at most 1.701e\+38"),
+        ({"width": 5, "init": float("inf")}, "init must be one of"),
+        ({"width": 5, "init": True}, "init must be one of"),
+        (
+            {"width": 5, "seed": 2**64},
+            r"seed must be an integer with 0 <= seed <= 2\*\*64 - 1; got 1844",
+        ),
+        ({"width": 5, "seed": True}, "seed must be an integer"),
         ({"width": 5, "init": "xavier"}, "init must be one of 'elbows', 'default', 'kaiming' or a positive number"),
         ({"width": 5, "init": -1.0}, "init must be one of"),
         ({"width": 5, "init": float("nan")}, "init must be one of"),
-        ({"width": 5, "seed": -1}, "seed must be an integer >= 0"),
+        ({"width": 5, "seed": -1}, "seed must be an integer with 0 <= seed"),
         ({"width": 5, "elbow_range": (1.0, 0.0)}, "elbow_range must be a non-empty interval"),
     ],
 )
