@@ -147,5 +147,5 @@ def test_bad_method_and_model():
         lf.linearize(lf.make_mlp(3), X, method="loop")
     with pytest.raises(ValueError, match="model must be a torch.nn.Module"):
         lf.linearize(None, X)
-    with pytest.raises(ValueError, match="y must have one target per input"):
+    with pytest.raises(ValueError, match=r"y must have shape \(n,\), one target per input"):
         lf.gradient_norms(lf.make_mlp(3), X, np.zeros(3))
