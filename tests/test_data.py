@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from homework import homework_dataset
 
 import linfeat_widgets as lf
@@ -82,8 +83,87 @@ def test_arrays_are_read_only():
         ({"n_grid": 1}, "n_grid must be an integer >= 2"),
         ({"target": lambda x: x[:3]}, "must map an array of shape"),
         ({"target": lambda x: x / 0.0}, "returned NaN or infinite"),
+        ({"target": lambda x: x.astype(str)}, r"target '<lambda>' must return real numbers .*; got strings"),
+        ({"target": lambda x: x + 0j}, r"target '<lambda>' must return real numbers .*; got complex numbers"),
+        ({"target": lambda x: x > 0.5}, r"target '<lambda>' must return real numbers .*; got booleans"),
+        ({"seed": 2**32}, r"seed must be an integer with 0 <= seed <= 2\*\*32 - 1; got 4294967296"),
+        ({"seed": 2**64}, r"seed must be an integer with 0 <= seed <= 2\*\*32 - 1"),
+        ({"seed": True}, r"seed must be an integer"),
+        ({"n_samples": 10**11}, r"n_samples=100000000000 and n_grid=1000 would need about .* TiB of memory"),
+        ({"n_grid": 10**12}, r"n_samples=200 and n_grid=1000000000000 would need about .* of memory, more than"),
     ],
 )
 def test_bad_arguments_are_refused_with_their_name(kwargs, match):
     with pytest.raises(ValueError, match=match), np.errstate(divide="ignore", invalid="ignore"):
         lf.make_dataset(**kwargs)
+
+
+# --- a Dataset built by hand is checked ---------------------------------------------------
+
+
+def _arrays(n=6, m=9):
+    X = np.linspace(0, 1, n)[:, None]
+    X_test = np.linspace(0, 1, m)[:, None]
+    return {"X": X, "y": np.sin(X[:, 0]), "X_test": X_test, "y_test": np.sin(X_test[:, 0])}
+
+
+def _dataset(**changes):
+    arrays = {**_arrays(), **changes}
+    return lf.Dataset(**arrays, target="sin", f=np.sin, sigma=0.0, seed=0, x_range=(0.0, 1.0), test_range=(0.0, 1.0))
+
+
+def test_hand_made_dataset_is_stored_as_read_only_float64_copies():
+    X = np.arange(4, dtype=np.int64)[:, None]
+    y = np.array([0.0, 1.0, 2.0, 3.0], dtype=np.float32)
+    data = _dataset(X=X, y=y)
+    assert data.X.dtype == np.float64 and data.y.dtype == np.float64
+    assert np.array_equal(data.X, X) and np.array_equal(data.y, y)
+    X[0, 0] = 7
+    assert data.X[0, 0] == 0.0  # a copy: the caller's array may change
+    for array in (data.X, data.y, data.X_test, data.y_test):
+        assert not array.flags.writeable
+    torch_data = _dataset(X=torch.tensor(X, dtype=torch.float32), y=torch.zeros(4))
+    assert torch_data.X.dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        ({"y": np.zeros(5)}, r"^y must have one target per row of X: X has 6 rows, y has 5"),
+        ({"y_test": np.zeros(10)}, r"^y_test must have one target per row of X_test: X_test has 9 rows"),
+        ({"X": np.zeros(6)}, r"^X must have shape \(n, 1\) with n >= 1; got shape \(6,\)"),
+        ({"X": np.zeros((6, 2))}, r"^X must have shape \(n, 1\)"),
+        ({"y": np.zeros((6, 1))}, r"^y must have shape \(n,\)"),
+        ({"X": np.zeros((0, 1)), "y": np.zeros(0)}, r"^X must have shape \(n, 1\) with n >= 1; got shape \(0, 1\)"),
+        ({"X_test": np.zeros((0, 1)), "y_test": np.zeros(0)}, r"^X_test must have shape \(n, 1\) with n >= 1"),
+        ({"X": np.full((6, 1), "a")}, r"^X must be an array of real numbers .*; got strings"),
+        ({"y": np.zeros(6, dtype=complex)}, r"^y must be an array of real numbers .*; got complex numbers"),
+        ({"y_test": np.zeros(9, dtype=bool)}, r"^y_test must be an array of real numbers .*; got booleans"),
+        (
+            {"X_test": np.zeros((9, 1), dtype=object)},
+            r"^X_test must be an array of real numbers .*; got Python objects",
+        ),
+        ({"y": np.array([0, 1, 2, np.nan, 4, 5.0])}, r"^y must be finite; it has 1 NaN or infinite entries"),
+        ({"X_test": np.full((9, 1), np.inf)}, r"^X_test must be finite; it has 9 NaN"),
+        ({"X": None}, r"^X must be an array of real numbers"),
+    ],
+)
+def test_hand_made_dataset_is_checked_naming_the_field(changes, match):
+    with pytest.raises(ValueError, match=match):
+        _dataset(**changes)
+
+
+def test_a_short_y_never_reaches_training():
+    with pytest.raises(ValueError, match="y must have one target per row of X"):
+        lf.train(lf.make_mlp(3, seed=0), _dataset(y=np.zeros(3)), n_steps=5, progress=False)
+
+
+def test_homework_arrays_still_make_a_dataset():
+    from linfeat_widgets.homework import _dataset_from_arrays
+
+    arrays = _arrays()
+    data = _dataset_from_arrays(arrays["X"][:, 0], arrays["y"], arrays["X_test"], arrays["y_test"])
+    assert data.X.shape == (6, 1) and data.y_test.shape == (9,)
+    assert data.target == "homework arrays"
+    with pytest.raises(ValueError, match="y must be an array of real numbers"):
+        _dataset_from_arrays(arrays["X"], arrays["y"].astype(str), arrays["X_test"], arrays["y_test"])
