@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+import itertools
 import os
+import stat
 import tempfile
+import zipfile
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -15,11 +20,27 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..models import mlp_from_sizes, mlp_sizes
+from .._checks import memory_limit
+from ..models import MAX_DEPTH, mlp_from_sizes, mlp_sizes
 
 __all__ = ["History"]
 
-_FORMAT = "linfeat_widgets.History/1"
+_FORMAT_NAME = "linfeat_widgets.History"
+_FORMAT_VERSION = 1
+_FORMAT = f"{_FORMAT_NAME}/{_FORMAT_VERSION}"
+
+# every array History.save writes, with the kinds of dtype each may have
+_ARRAYS = {
+    "format": "U",
+    "sizes": "iu",
+    "steps": "iu",
+    "params": "f",
+    "train_error": "f",
+    "test_error": "f",
+    "initial_params": "f",
+    "config_keys": "U",
+    "config_values": "U",
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +78,13 @@ def flatten_parameters(model: nn.Module) -> np.ndarray:
         return torch.cat([p.detach().reshape(-1) for p in model.parameters()]).cpu().numpy()
 
 
+def _check_step(step: object) -> int:
+    """``step`` as an int; booleans, floats and strings are refused rather than coerced."""
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+        raise ValueError(f"step must be an integer (a saved step, or 0 for the initialization); got {step!r}")
+    return int(step)
+
+
 class History(Mapping):
     """Snapshots of a training run, in step order.
 
@@ -64,6 +92,13 @@ class History(Mapping):
     ``history[step]["state"]`` is a state dict, ``history[step]["train_error"]`` and
     ``history[step]["test_error"]`` are floats, so the homework's own cells keep working.
     Each snapshot holds only a parameter vector, not a copy of a module.
+
+    Step 0, the initialization, can be read too (``history[0]``, ``0 in history``,
+    :meth:`model`, :meth:`state`, :meth:`params_at`), but it is not a saved snapshot: it
+    is not among ``history.keys()``, ``len(history)`` or :attr:`steps`, and its errors
+    were never measured, so ``history[0]["train_error"]`` and
+    ``history[0]["test_error"]`` are ``None``. Steps are integers; ``True`` and ``1.0``
+    are refused.
 
     Attributes
     ----------
@@ -105,6 +140,9 @@ class History(Mapping):
 
     # --- the homework's dict interface -------------------------------------------------
     def __getitem__(self, step: int) -> dict[str, Any]:
+        """``{"state", "train_error", "test_error"}`` of a saved step; at step 0 the errors are ``None``."""
+        if _check_step(step) == 0:
+            return {"state": self.state(0), "train_error": None, "test_error": None}
         i = self.index(step)
         return {
             "state": self.state(step),
@@ -119,7 +157,10 @@ class History(Mapping):
         return len(self.steps)
 
     def __contains__(self, step: object) -> bool:
-        return isinstance(step, (int, np.integer)) and int(step) in self._position
+        """True for a saved step and for 0 (the initialization), which ``history[step]`` reads."""
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+            return False
+        return int(step) == 0 or int(step) in self._position
 
     def __repr__(self) -> str:
         c = self.config
@@ -147,18 +188,25 @@ class History(Mapping):
         return int(sum(a.nbytes for a in arrays))
 
     def index(self, step: int) -> int:
-        """Position of ``step`` in :attr:`steps`; raises ``ValueError`` for an unsaved step."""
-        if isinstance(step, (int, np.integer)) and int(step) in self._position:
-            return self._position[int(step)]
-        shown = ", ".join(str(s) for s in self.steps[:3])
-        raise ValueError(
-            f"step {step!r} was not saved; saved steps are {shown}, ..., {int(self.steps[-1])} "
-            f"({len(self)} snapshots); step 0 is the initialization"
+        """Position of ``step`` in :attr:`steps`; raises ``ValueError`` for an unsaved step.
+
+        Step 0 (the initialization) has no position: it is not a saved snapshot.
+        """
+        step = _check_step(step)
+        if step in self._position:
+            return self._position[step]
+        steps = [str(int(s)) for s in self.steps]
+        shown = ", ".join(steps) if len(steps) <= 5 else ", ".join([*steps[:3], "...", steps[-1]])
+        hint = (
+            "step 0, the initialization, is not a snapshot: read it with history[0], model(0) or params_at(0)"
+            if step == 0
+            else "step 0 is the initialization"
         )
+        raise ValueError(f"step {step} was not saved; saved steps are {shown} ({len(self)} snapshots); {hint}")
 
     def params_at(self, step: int) -> np.ndarray:
         """Flat parameter vector (d,) at ``step``; step 0 is the initialization."""
-        if isinstance(step, (int, np.integer)) and int(step) == 0:
+        if _check_step(step) == 0:
             return self.initial_params
         return self.params[self.index(step)]
 
@@ -184,7 +232,9 @@ class History(Mapping):
         """Save to a ``.npz`` file; the previous file at ``path`` survives any failure.
 
         The file is written beside ``path`` under a temporary name and moved into place
-        only once complete. Works for this package's ReLU MLPs (see :func:`mlp_sizes`).
+        only once complete. A file replaced keeps its permission bits; a new file gets
+        the usual ``0o666`` less the process's umask. Works for this package's ReLU MLPs
+        (see :func:`mlp_sizes`).
         """
         path = Path(path)
         sizes = mlp_sizes(self._template)
@@ -204,8 +254,13 @@ class History(Mapping):
             "config_values": np.array([repr(v) for v in self.config.values()], dtype=str),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
+            os.fchmod(fd, mode)  # mkstemp makes 0o600
             with os.fdopen(fd, "wb") as handle:
                 np.savez(handle, **arrays)
             os.replace(tmp, path)
@@ -216,21 +271,173 @@ class History(Mapping):
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> History:
-        """Read a History written by :meth:`save`."""
-        import ast
+        """Read a History written by :meth:`save`.
 
-        with np.load(Path(path), allow_pickle=False) as data:
-            if "format" not in data or str(data["format"]) != _FORMAT:
-                raise ValueError(f"{str(path)!r} is not a History file written by History.save")
-            sizes = tuple(int(s) for s in data["sizes"])
-            config = {str(k): ast.literal_eval(str(v)) for k, v in zip(data["config_keys"], data["config_values"])}
-            template = mlp_from_sizes(sizes).to(torch.float64 if data["params"].dtype == np.float64 else torch.float32)
-            return cls(
-                template,
-                data["steps"],
-                data["params"],
-                data["train_error"],
-                data["test_error"],
-                data["initial_params"],
-                config,
-            )
+        The file is checked before anything is built from it: format and version, the
+        arrays present with their dtypes and shapes, finite parameters and errors, steps
+        strictly increasing, parameter counts agreeing with the layer sizes, and config
+        values that parse as Python literals. A file that fails any check raises a
+        ``ValueError`` naming the file and what is wrong (a missing file raises
+        ``FileNotFoundError``). Nothing larger than the file itself is allocated.
+        """
+        path = Path(path)
+        arrays = _read_npz(path)
+        fields = _check_arrays(path, arrays)
+        template = mlp_from_sizes(fields["sizes"]).to(
+            torch.float64 if arrays["params"].dtype == np.float64 else torch.float32
+        )
+        return cls(
+            template,
+            arrays["steps"],
+            arrays["params"],
+            arrays["train_error"],
+            arrays["test_error"],
+            arrays["initial_params"],
+            fields["config"],
+        )
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: the classic read-and-restore
+    os.umask(mask)
+    return mask
+
+
+def _invalid(path: Path, what: str) -> ValueError:
+    return ValueError(f"{str(path)!r} is not a valid History file: {what}")
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` archive, each header checked against the file before reading.
+
+    Raises ``ValueError`` for anything that is not a readable archive of plain arrays,
+    and for an array whose header claims more data than its entry holds (so a small
+    file cannot make us allocate gigabytes).
+    """
+    if path.is_dir():
+        raise IsADirectoryError(f"History.load needs an .npz file; {str(path)!r} is a directory")
+    with open(path, "rb"):  # FileNotFoundError and PermissionError as they are
+        pass
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise _invalid(path, f"entry {info.filename!r} is not a numpy array")
+                name = info.filename[: -len(".npy")]
+                if info.file_size > memory_limit():
+                    raise _invalid(path, f"entry {name!r} claims {info.file_size} bytes, more than memory allows")
+                with archive.open(info) as handle:
+                    version = np.lib.format.read_magic(handle)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+                    else:
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+                    if dtype.hasobject:
+                        raise _invalid(path, f"array {name!r} holds Python objects (pickled data is never loaded)")
+                    needed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                    if needed > info.file_size - handle.tell():
+                        raise _invalid(
+                            path, f"array {name!r} claims shape {shape} ({needed} bytes) but its entry is smaller"
+                        )
+                    handle.seek(0)
+                    arrays[name] = np.lib.format.read_array(handle, allow_pickle=False)
+    except ValueError as exc:
+        if str(exc).startswith(repr(str(path))):
+            raise
+        raise _invalid(path, f"it is not a readable .npz archive ({exc})") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise _invalid(path, f"it is not a readable .npz archive ({type(exc).__name__}: {exc})") from None
+    except OSError as exc:
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
+            raise
+        raise _invalid(path, f"it could not be read as an .npz archive ({type(exc).__name__}: {exc})") from None
+    return arrays
+
+
+def _check_arrays(path: Path, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Check what History.save writes; return the layer sizes and the config."""
+    if "format" not in arrays:
+        raise _invalid(path, f"it has no 'format' entry; it is not a History file written by History.save ({_FORMAT})")
+    fmt = arrays["format"]
+    found = str(fmt[()]) if fmt.dtype.kind == "U" and fmt.shape == () else repr(fmt)
+    name, _, version = found.partition("/")
+    if name != _FORMAT_NAME:
+        raise _invalid(path, f"its format is {found!r}; it is not a History file written by History.save ({_FORMAT})")
+    if version != str(_FORMAT_VERSION):
+        raise _invalid(
+            path,
+            f"it is in format version {version!r}; this version of linfeat_widgets reads version {_FORMAT_VERSION}",
+        )
+    missing = [key for key in _ARRAYS if key not in arrays]
+    if missing:
+        raise _invalid(path, f"it lacks the arrays {', '.join(repr(m) for m in missing)}")
+    for key, kinds in _ARRAYS.items():
+        if arrays[key].dtype.kind not in kinds:
+            raise _invalid(path, f"array {key!r} has dtype {arrays[key].dtype}")
+    for key in ("sizes", "steps", "train_error", "test_error", "initial_params", "config_keys", "config_values"):
+        if arrays[key].ndim != 1:
+            raise _invalid(path, f"array {key!r} must be one-dimensional; it has shape {arrays[key].shape}")
+
+    sizes = tuple(int(s) for s in arrays["sizes"])
+    if len(sizes) < 3 or len(sizes) > MAX_DEPTH + 2 or sizes[0] != 1 or sizes[-1] != 1 or min(sizes) < 1:
+        shown = sizes if len(sizes) <= 8 else f"{sizes[:4]}... ({len(sizes)} entries)"
+        raise _invalid(
+            path, f"sizes {shown} are not the layer sizes (1, h1, ..., hk, 1) of an MLP with 1 to {MAX_DEPTH} layers"
+        )
+    # Python ints: no overflow however large the sizes claim to be
+    d = sum(n_in * n_out + n_out for n_in, n_out in itertools.pairwise(sizes))
+
+    steps, params = arrays["steps"], arrays["params"]
+    n = len(steps)
+    if n == 0:
+        raise _invalid(path, "it holds no snapshots")
+    if params.ndim != 2 or params.shape[0] != n:
+        raise _invalid(path, f"params has shape {params.shape}; expected ({n}, d): one row per step")
+    if params.shape[1] != d or arrays["initial_params"].shape != (d,):
+        raise _invalid(
+            path,
+            f"sizes {sizes if len(sizes) <= 8 else '(...)'} ask for {d} parameters per snapshot, but params holds "
+            f"{params.shape[1]} and initial_params {arrays['initial_params'].shape[0]}",
+        )
+    if arrays["initial_params"].dtype != params.dtype or params.dtype not in (np.float32, np.float64):
+        raise _invalid(
+            path,
+            f"params ({params.dtype}) and initial_params ({arrays['initial_params'].dtype}) "
+            "must both be float32 or both float64",
+        )
+    for key in ("train_error", "test_error"):
+        if arrays[key].shape != (n,):
+            raise _invalid(path, f"{key} has shape {arrays[key].shape}; expected ({n},), one per step")
+    for key in ("params", "initial_params", "train_error", "test_error"):
+        bad = int(np.count_nonzero(~np.isfinite(arrays[key])))
+        if bad:
+            raise _invalid(path, f"{key} has {bad} NaN or infinite entries")
+    if steps[0] < 1 or np.any(np.diff(steps) <= 0):
+        raise _invalid(path, f"steps must be positive and strictly increasing; they are {_preview(steps)}")
+
+    keys, values = arrays["config_keys"], arrays["config_values"]
+    if len(keys) != len(values):
+        raise _invalid(path, f"config has {len(keys)} keys but {len(values)} values")
+    if len(set(keys.tolist())) != len(keys):
+        raise _invalid(path, "config has repeated keys")
+    config = {}
+    for key, text in zip(keys.tolist(), values.tolist()):
+        try:
+            config[key] = ast.literal_eval(text)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
+            raise _invalid(path, f"config value of {key!r} ({text[:60]!r}) is not a Python literal ({exc})") from None
+    return {"sizes": sizes, "config": config}
+
+
+def _preview(steps: np.ndarray) -> str:
+    shown = [str(int(s)) for s in steps[:8]]
+    return ", ".join(shown) + (", ..." if len(steps) > 8 else "")
