@@ -260,7 +260,7 @@ class History(Mapping):
             mode = 0o666 & ~_umask()
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
-            os.fchmod(fd, mode)  # mkstemp makes 0o600
+            os.chmod(tmp, mode)  # mkstemp makes 0o600
             with os.fdopen(fd, "wb") as handle:
                 np.savez(handle, **arrays)
             os.replace(tmp, path)
