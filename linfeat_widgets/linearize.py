@@ -72,6 +72,9 @@ class Features:
 
     def slice(self, key: str) -> slice:
         """Column range of ``key``: ``"all"``, a layer (``"0"``) or a parameter (``"0.bias"``)."""
+        if not isinstance(key, str):
+            accepted = ", ".join(repr(k) for k in self.keys)
+            raise ValueError(f"key must be one of {accepted}; got {key!r}")
         if key == "all":
             return slice(0, self.matrix.shape[1])
         if key in self._slices:

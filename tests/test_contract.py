@@ -274,3 +274,10 @@ def test_gradient_norms_refuses_overflow():
         lf.gradient_norms(model, np.array([0.5, 1e308]), np.zeros(2))
     with pytest.raises(ValueError, match="^X and y are too large for this network"):
         lf.gradient_norms(model, np.array([0.5, 0.25]), np.array([1e300, 0.0]))
+
+
+@pytest.mark.parametrize("key", [["0"], 0, None, True])
+def test_feature_keys_must_be_strings(key):
+    features = lf.linearize(lf.make_mlp(3, seed=0), X)
+    with pytest.raises(ValueError, match="key must be one of 'all', '0', '2', '0.weight'"):
+        features.columns(key)
