@@ -83,7 +83,8 @@ def mlp_sizes(model: nn.Module) -> tuple[int, ...] | None:
     ``nn.Sequential`` (the class itself, not a subclass, which may have its own
     ``forward``) alternating ``nn.Linear`` (with a bias, floating point, not on the meta
     device) and ``nn.ReLU``, starting and ending with a ``Linear`` layer, with one input
-    and one output, and no forward hooks or patched ``forward`` on it or its layers.
+    and one output, no layer or parameter used twice, and no forward hooks or patched
+    ``forward`` on it or its layers.
     Returns ``None`` for any other module: the closed-form Jacobian and the fast trainer
     compute exactly these networks and nothing else, so every other module goes through
     autograd and the reference trainer.
@@ -106,6 +107,10 @@ def mlp_sizes(model: nn.Module) -> tuple[int, ...] | None:
         dtype = module.weight.dtype
         sizes.append(int(module.weight.shape[0]))
     if sizes[-1] != 1:
+        return None
+    # a layer or parameter used twice is one set of columns for autograd, two for the closed form
+    linears = model[::2]
+    if len({id(p) for layer in linears for p in (layer.weight, layer.bias)}) != 2 * len(linears):
         return None
     return tuple(sizes)
 

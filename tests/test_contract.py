@@ -91,6 +91,18 @@ def _with_mixed_dtypes(model):
     return model
 
 
+def _with_shared_layer(model):
+    square = nn.Linear(5, 5)
+    return nn.Sequential(model[0], nn.ReLU(), square, nn.ReLU(), square, nn.ReLU(), model[2])
+
+
+def _with_shared_weight(model):
+    second = nn.Linear(5, 5)
+    third = nn.Linear(5, 5)
+    third.weight = second.weight
+    return nn.Sequential(model[0], nn.ReLU(), second, nn.ReLU(), third, nn.ReLU(), model[2])
+
+
 def _with_two_outputs(model):
     model[-1] = nn.Linear(5, 2)
     return model
@@ -110,6 +122,8 @@ def _with_two_outputs(model):
         _with_tanh,
         _with_mixed_dtypes,
         _with_two_outputs,
+        _with_shared_layer,
+        _with_shared_weight,
     ],
 )
 def test_anything_else_is_not_an_mlp(change):
@@ -141,6 +155,15 @@ def test_subclass_with_its_own_forward_predicts_and_linearizes_what_it_computes(
     with pytest.raises(ValueError, match="method='closed_form' needs one of this package's ReLU MLPs exactly"):
         lf.linearize(model, X, method="closed_form")
     np.testing.assert_allclose(lf.ntk(model, X), 4 * lf.ntk(plain, X), rtol=1e-10, atol=1e-12)
+
+
+def test_shared_layers_are_differentiated_once_per_parameter():
+    model = _with_shared_layer(lf.make_mlp(5, seed=0))
+    features = lf.linearize(model, X)
+    d = sum(p.numel() for p in model.parameters())  # the shared layer counted once
+    assert features.matrix.shape == (len(X), d)
+    reference = per_point_jacobian(copy.deepcopy(model).double(), X)
+    np.testing.assert_allclose(features.matrix, reference, rtol=1e-10, atol=1e-12)
 
 
 def test_hooked_mlp_is_differentiated_with_its_hook():
@@ -281,3 +304,10 @@ def test_feature_keys_must_be_strings(key):
     features = lf.linearize(lf.make_mlp(3, seed=0), X)
     with pytest.raises(ValueError, match="key must be one of 'all', '0', '2', '0.weight'"):
         features.columns(key)
+
+
+def test_shared_layers_never_take_the_fast_backend():
+    data = lf.make_dataset(n_samples=20, n_grid=20)
+    model = _with_shared_layer(lf.make_mlp(5, seed=0))
+    with pytest.raises(ValueError, match="backend='fast' cannot train this"):
+        lf.train(model, data, n_steps=20, save_every=10, progress=False, backend="fast")
