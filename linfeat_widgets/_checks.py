@@ -37,7 +37,7 @@ def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -
         if maximum is None
         else f"an integer with {minimum} <= {name} <= {_show_int(maximum)}"
     )
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    if isinstance(value, (bool, np.timedelta64)) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be {accepted}; got {value!r}")
     if value < minimum or (maximum is not None and value > maximum):
         raise ValueError(f"{name} must be {accepted}; got {value}")
@@ -46,7 +46,7 @@ def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -
 
 def check_float(name: str, value: Any, *, minimum: float | None = None, positive: bool = False) -> float:
     """Return ``value`` as a finite float, optionally ``>= minimum`` or ``> 0``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, (bool, np.timedelta64)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{name} must be a finite number; got {value!r}")
     value = float(value)
     if not math.isfinite(value):
@@ -61,6 +61,8 @@ def check_float(name: str, value: Any, *, minimum: float | None = None, positive
 def check_range(name: str, value: Any) -> tuple[float, float]:
     """Return ``value`` as a non-empty finite interval ``(low, high)`` with low < high."""
     try:
+        if not isinstance(value, (tuple, list, np.ndarray)):  # a set has no order; bytes unpack to ints
+            raise TypeError
         low, high = value
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a pair (low, high) with low < high; got {value!r}") from None
@@ -86,6 +88,8 @@ def as_real_array(name: str, value: Any, verb: str = "be an array of") -> np.nda
         value = value.detach().cpu()
         value = value.double() if value.is_floating_point() else value
         value = value.numpy()
+    if np.ma.isMaskedArray(value) and np.ma.is_masked(value):
+        raise ValueError(f"{name} must {verb} real numbers; got a masked array with masked entries")
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError):

@@ -89,6 +89,8 @@ def test_arrays_are_read_only():
         ({"seed": 2**32}, r"seed must be an integer with 0 <= seed <= 2\*\*32 - 1; got 4294967296"),
         ({"seed": 2**64}, r"seed must be an integer with 0 <= seed <= 2\*\*32 - 1"),
         ({"seed": True}, r"seed must be an integer"),
+        ({"sigma": np.timedelta64(1)}, r"sigma must be a finite number"),
+        ({"x_range": {0.0, 1.0}}, r"x_range must be a pair"),
         ({"n_samples": 10**11}, r"n_samples=100000000000 and n_grid=1000 would need about .* TiB of memory"),
         ({"n_grid": 10**12}, r"n_samples=200 and n_grid=1000000000000 would need about .* of memory, more than"),
     ],

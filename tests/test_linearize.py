@@ -135,6 +135,7 @@ def test_gradient_norms_equal_the_feature_matrix_formula(data, by):
         (np.array([0.5 + 1j]), "x must be an array of real numbers .*; got complex numbers"),
         (np.array([True, False]), "x must be an array of real numbers .*; got booleans"),
         (torch.tensor([1 + 2j]), "x must be an array of real numbers; got a tensor of torch.complex64"),
+        (np.ma.masked_array([0.1, 0.2], [0, 1]), "x must be an array of real numbers; got a masked array"),
     ],
 )
 def test_bad_inputs(x, match):
