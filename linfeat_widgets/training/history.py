@@ -421,6 +421,10 @@ def _check_arrays(path: Path, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         bad = int(np.count_nonzero(~np.isfinite(arrays[key])))
         if bad:
             raise _invalid(path, f"{key} has {bad} NaN or infinite entries")
+    if int(steps.max()) > np.iinfo(np.int64).max:
+        raise _invalid(path, f"steps must fit in int64; the largest is {int(steps.max())}")
+    steps = steps.astype(np.int64)
+    arrays["steps"] = steps
     if steps[0] < 1 or np.any(np.diff(steps) <= 0):
         raise _invalid(path, f"steps must be positive and strictly increasing; they are {_preview(steps)}")
 
