@@ -109,7 +109,7 @@ def mlp_sizes(model: nn.Module) -> tuple[int, ...] | None:
     if sizes[-1] != 1:
         return None
     # a layer or parameter used twice is one set of columns for autograd, two for the closed form
-    linears = model[::2]
+    linears = list(model._modules.values())[::2]  # slicing the Sequential would build a new one
     if len({id(p) for layer in linears for p in (layer.weight, layer.bias)}) != 2 * len(linears):
         return None
     return tuple(sizes)
