@@ -255,7 +255,7 @@ def _probe(model: nn.Module) -> None:
             f"model must be {CONTRACT}; on inputs of shape (2, 1) it raised {type(exc).__name__}: {exc}"
         ) from None
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, 1):
-        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        got = f"shape {tuple(out.shape)}" if isinstance(out, torch.Tensor) else f"a {type(out).__name__}"
         raise ValueError(f"model must be {CONTRACT}; on inputs of shape (2, 1) it returned {got}")
 
 

@@ -240,8 +240,11 @@ def _inf_parameter():
     "make, match",
     [
         (TwoInputs, r"one input and one output .*on inputs of shape \(2, 1\) it raised RuntimeError"),
-        (lambda: nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 2)), r"it returned \(2, 2\)"),
-        (lambda: nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 1), nn.Flatten(0)), r"it returned \(2,\)"),
+        (lambda: nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 2)), r"it returned shape \(2, 2\)"),
+        (
+            lambda: nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 1), nn.Flatten(0)),
+            r"it returned shape \(2,\)",
+        ),
         (lambda: nn.Sequential(nn.Linear(1, 4), nn.BatchNorm1d(4), nn.Linear(4, 1)), r"this one has buffers \(1\."),
         (lambda: nn.Sequential(nn.Linear(1, 4, device="meta"), nn.ReLU(), nn.Linear(4, 1)), "meta device"),
         (_nan_parameter, r"parameter '0.weight' has 1 NaN or infinite entries"),
