@@ -156,3 +156,22 @@ def test_bad_arguments(model, data):
         lf.train(other, data, n_steps=2, linearized=True, progress=False)
     with pytest.raises(ValueError, match="network must be"):
         LinearizedMLP(other)
+
+
+def test_sweep_trains_network_and_linearized_model_from_one_initialization(data):
+    settings = {"n_steps": 40, "save_every": 20, "dtype": "float64", "progress": False}
+    result = lf.sweep(data, widths=(4, 6), paradigms=("all", "output"), linearized=True, n_jobs=2, **settings)
+    assert result.has_linearized and result.settings["linearized"] is True
+    for config in result:
+        network = result.history(config.width, paradigm=config.paradigm)
+        linear = result.history(config.width, paradigm=config.paradigm, linearized=True)
+        assert network.config["linearized"] is False and linear.config["linearized"] is True
+        np.testing.assert_array_equal(linear.initial_params, network.initial_params)
+        alone = lf.train(result.initial_model(config.width), data, config.paradigm, linearized=True, **settings)
+        np.testing.assert_array_equal(linear.params, alone.params)
+    plain = lf.sweep(data, widths=(4,), **settings)
+    assert not plain.has_linearized
+    with pytest.raises(ValueError, match="linearized"):
+        plain.history(linearized=True)
+    with pytest.raises(ValueError, match="linearized"):
+        lf.sweep(data, widths=(4,), linearized=1, **settings)
