@@ -175,3 +175,14 @@ def test_sweep_trains_network_and_linearized_model_from_one_initialization(data)
         plain.history(linearized=True)
     with pytest.raises(ValueError, match="linearized"):
         lf.sweep(data, widths=(4,), linearized=1, **settings)
+
+
+def test_the_math_api_reads_a_linearized_snapshot(model, data):
+    history = lin(model, data)
+    f_lin = history.model(200)
+    with torch.no_grad():
+        direct = f_lin(torch.tensor(data.X_test))[:, 0].numpy()
+    np.testing.assert_allclose(lf.predict(f_lin, data.X_test), direct, rtol=1e-13)
+    # the linearized model's features are the network's at theta_0, whatever theta is
+    J = lf.linearize(f_lin, data.X[::10]).matrix
+    np.testing.assert_allclose(J, lf.linearize(history.model(0).network(), data.X[::10]).matrix, rtol=1e-12, atol=1e-12)
