@@ -324,6 +324,8 @@ def _check(history, data) -> None:
             "history must come from training one of this package's ReLU MLPs (make_mlp), "
             "or be a linearized run (train(..., linearized=True))"
         )
+    if not (np.all(np.isfinite(history.params)) and np.all(np.isfinite(history.initial_params))):
+        raise ValueError("history must hold finite parameters; some snapshot has NaN or infinite entries")
 
 
 def kernel_movement(history: History, data: Dataset) -> Movement:
