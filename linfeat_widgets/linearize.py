@@ -202,7 +202,7 @@ def resolve_method(model: nn.Module, method: str, name: str = "method") -> str:
 #: What every function of the math API accepts, quoted in its error messages.
 CONTRACT = (
     "a torch.nn.Module with one input and one output (it maps (n, 1) to (n, 1)), whose state is its "
-    "parameters (no buffers such as BatchNorm's) and whose parameters are finite real numbers"
+    "parameters (no persistent buffers such as BatchNorm's statistics) and whose parameters are finite real numbers"
 )
 
 
@@ -218,7 +218,10 @@ def _check_model(model) -> tuple[int, ...] | None:
     named = list(model.named_parameters())
     if not named:
         raise ValueError(f"model must be {CONTRACT}; this {type(model).__name__} has no parameters")
-    buffers = [name for name, _ in model.named_buffers()]
+    # Persistent buffers are state that is not a parameter (BatchNorm's running statistics). Non-persistent
+    # ones are constants of the function, such as the linearized model's theta_0, and change nothing here.
+    parameter_names = {name for name, _ in model.named_parameters(remove_duplicate=False)}
+    buffers = [name for name in model.state_dict() if name not in parameter_names]
     if buffers:
         raise ValueError(f"model must be {CONTRACT}; this one has buffers ({', '.join(buffers[:3])})")
     for name, p in named:
