@@ -6,12 +6,14 @@ differences of ~1e-7 per step accumulate; over 200 steps parameters agree to ~1e
 allow 1e-4 absolute) and errors to 1e-4 relative.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 from torch import nn
 
 import linfeat_widgets as lf
-from linfeat_widgets.training import BackendFallbackWarning, fast_backend
+from linfeat_widgets.training import BackendFallbackWarning, fast_backend, plan, torch_backend
 
 
 def both(model, data, **kwargs):
@@ -84,10 +86,51 @@ def test_without_numba_auto_falls_back_with_one_warning(data, monkeypatch):
         lf.train(lf.make_mlp(4, seed=0), data, n_steps=20, backend="fast", progress=False)
 
 
-def test_progress_callback_receives_every_step(data):
+@pytest.mark.parametrize("backend", ["fast", "torch"])
+def test_progress_callback_receives_every_step_in_bounded_sub_chunks(data, backend):
     seen = []
-    lf.train(lf.make_mlp(4, seed=0), data, n_steps=2500, save_every=1000, backend="fast", progress=seen.append)
-    assert seen == [1, 999, 1000, 500]
+    n_steps = 2500 if backend == "fast" else 600
+    lf.train(lf.make_mlp(4, seed=0), data, n_steps=n_steps, save_every=n_steps, backend=backend, progress=seen.append)
+    assert sum(seen) == n_steps
+    assert seen[0] == 1 and len(seen) > 2  # step 1's snapshot, then the rest cut into sub-chunks
+    assert max(seen) <= plan.MAX_CHUNK_STEPS
+
+
+@pytest.mark.parametrize("backend", ["fast", "torch"])
+def test_where_a_run_is_cut_into_sub_chunks_does_not_change_it(data, backend, monkeypatch):
+    model = lf.make_mlp(6, depth=2, seed=1)
+    kwargs = {"n_steps": 300, "save_every": 120, "backend": backend, "progress": False, "seed": 3}
+    reference = lf.train(model, data, **kwargs)
+    module = fast_backend if backend == "fast" else torch_backend
+    cuts = []
+
+    def odd_cuts(n_steps, state):
+        sizes = itertools.cycle([1, 7, 2, 50])
+        while n_steps > 0:
+            k = min(next(sizes), n_steps)
+            cuts.append(k)
+            yield k
+            n_steps -= k
+
+    monkeypatch.setattr(module, "sub_chunks", odd_cuts)
+    cut = lf.train(model, data, **kwargs)
+    assert len(cuts) > 10
+    np.testing.assert_array_equal(cut.params, reference.params)
+    np.testing.assert_array_equal(cut.train_error, reference.train_error)
+    np.testing.assert_array_equal(cut.test_error, reference.test_error)
+
+
+def test_a_progress_callback_that_raises_stops_training(data):
+    calls = []
+
+    def stop(k):
+        calls.append(k)
+        if sum(calls) > 100:
+            raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        lf.train(lf.make_mlp(4, seed=0), data, n_steps=100_000, save_every=100_000, progress=stop)
+    assert sum(calls) < 100_000
 
 
 def test_parallel_sweep_equals_sequential(data):
