@@ -10,6 +10,7 @@ import itertools
 
 import numpy as np
 import pytest
+import torch
 from torch import nn
 
 import linfeat_widgets as lf
@@ -58,6 +59,43 @@ def test_divergence_is_reported_at_the_same_step_as_torch(data):
             lf.train(model, data, lr=50.0, n_steps=3000, backend=backend, dtype="float64", progress=False)
         steps.append(info.value.step)
     assert steps[0] == steps[1]
+
+
+# in float32, where torch used to stop a step earlier than the fast backend (its float32
+# sum overflowed while the fast backend's float64 sum of per-point squares did not)
+@pytest.mark.parametrize(
+    "lr, seed, width, depth, n_steps, save_every",
+    [(200.0, 1, 10, 2, 10, 1), (200.0, 3, 10, 2, 10, 1), (50.0, 1, 10, 2, 300, 100), (5.0, 2, 5, 3, 300, 100)],
+)
+def test_both_backends_stop_at_the_same_step_for_the_same_reason(data, lr, seed, width, depth, n_steps, save_every):
+    model = lf.make_mlp(width, depth=depth, seed=seed)
+    found = []
+    for backend in ("fast", "torch"):
+        with pytest.raises(lf.TrainingDiverged) as info:
+            lf.train(model, data, lr=lr, n_steps=n_steps, save_every=save_every, backend=backend, progress=False)
+        found.append((info.value.step, str(info.value).split(" became")[0], np.isfinite(info.value.value)))
+    assert found[0] == found[1]
+    assert not found[0][2]
+
+
+def test_a_huge_but_finite_test_error_is_kept_by_both_backends(data):
+    # an absurd error is not divergence: only NaN or infinity is, in both backends alike
+    fast, ref = both(lf.make_mlp(10, seed=0), data, lr=20.0, n_steps=10, save_every=1)
+    assert np.all(np.isfinite(fast.test_error)) and fast.test_error[-1] > 1e30
+    np.testing.assert_allclose(fast.test_error, ref.test_error, rtol=1e-4)
+    np.testing.assert_allclose(fast.train_error, ref.train_error, rtol=1e-4)
+
+
+def test_errors_are_summed_in_float64_from_the_float32_outputs(data):
+    fast, ref = both(lf.make_mlp(10, seed=0), data, n_steps=3, save_every=1)
+    # torch's forward is the one evaluated here, so its error matches to float64 rounding
+    # (a float32 sum would be off by ~1e-7); the fast kernel's forward rounds differently
+    for history, rel in ((ref, 1e-12), (fast, 1e-6)):
+        model = history.model(3)
+        with torch.no_grad():
+            out = model(torch.tensor(data.X_test, dtype=torch.float32))[:, 0].double().numpy()
+        expected = np.mean((out - data.y_test.astype(np.float32).astype(np.float64)) ** 2)
+        assert history.test_error[-1] == pytest.approx(expected, rel=rel)
 
 
 def test_auto_picks_fast_for_mlps_on_the_cpu(data):

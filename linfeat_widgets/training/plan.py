@@ -54,7 +54,18 @@ def sub_chunks(n_steps: int, state: list[int]) -> Iterator[int]:
 
 
 class TrainingDiverged(ValueError):
-    """The loss became NaN or infinite; raised with the step, so nothing is silently NaN."""
+    """The loss became NaN or infinite; raised with the step, so nothing is silently NaN.
+
+    Both backends apply one rule: training diverged at the first step whose minibatch
+    loss, or at the first snapshot whose test error, is NaN or infinite. Each error is a
+    mean of squared errors summed in float64 from the network's outputs in the training
+    dtype, so it is infinite only when the mean itself overflows float64 (a float32 sum
+    could overflow where the mean does not). A huge but finite error is not divergence:
+    the History keeps it. Both backends then stop at the same step; the one known way they
+    could still differ is a parameter that has itself become infinite while the loss is
+    still finite, since the fast kernel skips products with activations that are exactly
+    0 where PyTorch computes ``0 * inf = NaN``.
+    """
 
     def __init__(self, step: int, value: float, lr: float | None, what: str = "minibatch loss"):
         self.step, self.value, self.lr = step, value, lr

@@ -136,6 +136,16 @@ def sweep(
     -------
     Sweep
         ``sweep.history(width=40, depth=1, paradigm="all")`` is one :class:`History`.
+
+    Raises
+    ------
+    ValueError
+        For a bad argument, naming it; :class:`TrainingDiverged` when a training diverges.
+    KeyboardInterrupt
+        On Ctrl-C: queued trainings are cancelled, running ones stop at their next
+        sub-chunk (about 0.05 s), the worker threads are joined, then the interrupt is
+        raised. The same happens when one training fails: its error is raised once the
+        others have stopped. Nothing is returned and ``data`` is unchanged.
     """
     if not isinstance(data, Dataset):
         raise ValueError(f"data must be a Dataset from make_dataset(); got {type(data).__name__}")
