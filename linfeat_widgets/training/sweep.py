@@ -12,14 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from .._checks import check_choice, check_int
+from .._checks import check_choice, check_float, check_int
 from ..data import Dataset
 from ..models import make_mlp
 from . import fast_backend
 from .history import History
-from .plan import PARADIGMS
+from .plan import PARADIGMS, check_memory, check_progress, check_seed
 from .progress import progress_bar
-from .trainer import BACKENDS, train
+from .trainer import BACKENDS, DTYPES, snapshot_bytes, train, working_bytes
 
 __all__ = ["Config", "Sweep", "sweep"]
 
@@ -152,12 +152,20 @@ def sweep(
     widths = _values("widths", widths, lambda v: check_int("widths", v, 1))
     depths = _values("depths", depths, lambda v: check_int("depths", v, 1))
     paradigms = _values("paradigms", paradigms, lambda v: check_choice("paradigms", v, PARADIGMS))
-    seed = check_int("seed", seed, 0)
+    seed = check_seed(seed, allow_none=False)
     backend = check_choice("backend", backend, BACKENDS)
+    # what train would refuse, refused before any network is built or trained
+    n_steps = check_int("n_steps", n_steps, 1)
+    save_every = check_int("save_every", save_every, 1)
+    if lr is not None:
+        lr = check_float("lr", lr, positive=True)
+    dtype = check_choice("dtype", dtype, DTYPES)
+    progress = check_progress(progress)
     if n_jobs is None:
         fast = backend != "torch" and fast_backend.unavailable_reason() is None
         n_jobs = (os.cpu_count() or 1) if fast else 1
     n_jobs = check_int("n_jobs", n_jobs, 1)
+    _check_sweep_memory(data, widths, depths, paradigms, n_steps, save_every, dtype, n_jobs)
 
     initial = {
         (w, d): make_mlp(w, depth=d, init=init, seed=model_seed(seed, w, d), elbow_range=data.x_range)
@@ -258,7 +266,41 @@ def _cost(config: Config) -> int:
     return (config.depth - 1) * config.width**2 + 4 * config.width + 200
 
 
+def _n_params(width: int, depth: int) -> int:
+    """Parameters of make_mlp(width, depth): the first layer, depth - 1 square ones, the output."""
+    return 2 * width + (depth - 1) * (width * width + width) + width + 1
+
+
+def _check_sweep_memory(data, widths, depths, paradigms, n_steps, save_every, dtype, n_jobs) -> None:
+    """Refuse a sweep whose networks, snapshots or running trainings would not fit, before building any."""
+    configs = list(itertools.product(widths, depths))
+    itemsize = 8 if dtype == "float64" else 4
+    sizes = {(w, d): _n_params(w, d) for w, d in configs}
+    trained = sum(
+        sizes[w, d] * itemsize
+        + (
+            snapshot_bytes(sizes[w, d], 1, 1, dtype)
+            if p == "ridge"
+            else snapshot_bytes(sizes[w, d], n_steps, save_every, dtype)
+        )
+        for w, d in configs
+        for p in paradigms
+    )
+    batch = max(1, data.n_samples // 5)
+    running = max(working_bytes(d + 1, w, data, sizes[w, d], batch, dtype) for w, d in configs)
+    biggest = max(configs, key=lambda c: sizes[c])
+    check_memory(
+        trained + min(n_jobs, len(configs) * len(paradigms)) * running,
+        f"widths, depths, n_steps / save_every: this sweep ({len(configs) * len(paradigms)} training(s), "
+        f"up to width {max(widths):,} and "
+        f"{sizes[biggest]:,} parameters, {n_steps // save_every + 2:,} snapshots each)",
+        "use smaller widths or depths, or raise save_every",
+    )
+
+
 def _values(name: str, values, check) -> tuple:
+    if isinstance(values, np.ndarray) and values.ndim == 0:
+        values = (values.item(),)  # a 0-d array is one value
     if isinstance(values, (str, int)) or not hasattr(values, "__iter__"):
         values = (values,)
     values = tuple(dict.fromkeys(check(v) for v in values))
