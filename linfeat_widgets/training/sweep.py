@@ -126,9 +126,11 @@ def sweep(
     widths, depths : hidden units per layer and numbers of hidden layers to sweep.
     paradigms : any of ``"all"``, ``"output"``, ``"ridge"``.
     init : initialization, see :func:`make_mlp`.
-    n_steps, save_every, seed, backend, lr, dtype : passed to :func:`train`; ``lr=None``
-        uses each paradigm's default.
-    progress : one progress bar over all trainings.
+    n_steps, save_every, seed, backend, lr, dtype : passed to :func:`train` (and checked
+        before any network is built); ``seed`` is an integer in ``[0, 2**63 - 1]``;
+        ``lr=None`` uses each paradigm's default.
+    progress : ``True`` (one progress bar over all trainings), ``False`` (none) or a
+        callable that receives the steps done, as in :func:`train`.
     n_jobs : trainings run at once, in threads. Default: one per CPU core when the fast
         backend trains (its compiled loop releases the GIL), else 1.
 
