@@ -104,7 +104,10 @@ def solve_ridge(model: nn.Module, plan: Plan) -> tuple[np.ndarray, ...]:
     with torch.no_grad():
         head.weight.copy_(torch.as_tensor(theta[:-1][None, :]))
         head.bias.copy_(torch.as_tensor(theta[-1:]))
-        train = float(F.mse_loss(model(_tensor(data.X, plan)), _tensor(data.y, plan)[:, None]))
-        test = float(F.mse_loss(model(_tensor(data.X_test, plan)), _tensor(data.y_test, plan)[:, None]))
+        # summed in float64, as the SGD backends' errors are
+        train = float(F.mse_loss(model(_tensor(data.X, plan)).double(), _tensor(data.y, plan)[:, None].double()))
+        test = float(
+            F.mse_loss(model(_tensor(data.X_test, plan)).double(), _tensor(data.y_test, plan)[:, None].double())
+        )
     params = flatten_parameters(model)[None, :]
     return np.array([1], dtype=np.int64), params, np.array([train]), np.array([test])
