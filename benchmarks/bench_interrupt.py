@@ -101,9 +101,10 @@ def main() -> None:
     for name, call in CALLS.items():
         seen, threads = zip(*(latency(call) for _ in range(args.repeats)))
         median = float(np.median(seen))
+        left = sorted({thread for names in threads for thread in names})
         print(
             f"{name}: Ctrl-C seen after {min(seen) * 1e3:.1f}-{max(seen) * 1e3:.1f} ms (median {median * 1e3:.1f} ms), "
-            f"{baseline / median:.0f}x sooner than the baseline; threads left: {sorted({name for left in threads for name in left})}"
+            f"{baseline / median:.0f}x sooner than the baseline; threads left: {left}"
         )
 
 
