@@ -44,7 +44,7 @@ def train_torch(model: nn.Module, plan: Plan, progress) -> tuple[np.ndarray, ...
     train_error = np.empty(len(steps))
     test_error = np.empty(len(steps))
     y64, y_test64 = y.double(), y_test.double()
-    size, done = [16], 0
+    size, done = [1], 0  # grows to about CHUNK_SECONDS of steps after a few sub-chunks
     for k, target in enumerate(steps):
         for n_sub in sub_chunks(int(target) - done, size):
             rows_of = minibatch_indices(rng, plan.n_samples, plan.batch_size, n_sub)
