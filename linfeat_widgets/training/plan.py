@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +13,20 @@ from torch import nn
 
 from ..data import Dataset
 
-__all__ = ["DEFAULT_LR", "PARADIGMS", "Plan", "TrainingDiverged"]
+__all__ = [
+    "CHUNK_SECONDS",
+    "DEFAULT_LR",
+    "MAX_CHUNK_STEPS",
+    "MAX_SEED",
+    "PARADIGMS",
+    "Plan",
+    "TrainingDiverged",
+    "check_memory",
+    "check_progress",
+    "check_seed",
+    "memory_budget",
+    "sub_chunks",
+]
 
 #: The homework's three training paradigms.
 PARADIGMS = ("all", "output", "ridge")
@@ -20,8 +36,105 @@ PARADIGMS = ("all", "output", "ridge")
 DEFAULT_LR = {"all": 0.02, "output": 0.2}
 
 
+#: A backend returns to Python about this often (seconds), whatever ``save_every`` is, so that
+#: Ctrl-C (KeyboardInterrupt) and a sweep's cancellation are seen within a fraction of a second.
+CHUNK_SECONDS = 0.05
+
+#: ... and never runs more steps than this in one call (also bounds the minibatch buffers).
+MAX_CHUNK_STEPS = 4096
+
+
+def sub_chunks(n_steps: int, state: list[int]) -> Iterator[int]:
+    """Cut ``n_steps`` steps into sub-chunks that each take about :data:`CHUNK_SECONDS`.
+
+    Yields the size of the next sub-chunk; the time until the next ``next()`` is taken as
+    its cost, and the next size is scaled to hit the target (growing at most fourfold per
+    sub-chunk, so one fast call cannot make the next one long). ``state`` is a one-item
+    list holding the current size, shared across the snapshot intervals of one run.
+
+    Where the run is cut does not change the results: the minibatch stream does not depend
+    on it (see :func:`~.minibatches.minibatch_indices`) and the kernels keep no other state.
+    """
+    left = n_steps
+    while left > 0:
+        k = min(state[0], left)
+        start = time.perf_counter()
+        yield k
+        elapsed = time.perf_counter() - start
+        left -= k
+        if k == state[0]:
+            rate = k / max(elapsed, 1e-6)
+            state[0] = int(min(max(1.0, rate * CHUNK_SECONDS), 4 * k, MAX_CHUNK_STEPS))
+
+
+#: The largest seed accepted: seeds are stored in a History's config as 64-bit integers.
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(seed, allow_none: bool = True) -> int | None:
+    """Return ``seed`` as an int in ``[0, MAX_SEED]`` (or ``None`` where allowed), else raise ``ValueError``."""
+    if seed is None and allow_none:
+        return None
+    accepted = "an integer in [0, 2**63 - 1]" + (" or None" if allow_none else "")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be {accepted}; got {seed!r}")
+    return int(seed)
+
+
+def check_progress(progress):
+    """Return ``progress`` if it is ``True``, ``False`` or a callable, else raise ``ValueError``."""
+    if isinstance(progress, (bool, np.bool_)):
+        return bool(progress)
+    if callable(progress):
+        return progress
+    raise ValueError(
+        f"progress must be True (a progress bar), False (none) or a callable that receives the steps done; "
+        f"got {progress!r}"
+    )
+
+
+def memory_budget() -> int:
+    """Bytes a training or a sweep may ask for: half of this machine's physical memory (8 GiB if unknown)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        total = 16 * 2**30
+    return int(total) // 2
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if nbytes < 1000 or unit == "PB":
+            return f"{nbytes:,.0f} {unit}" if unit == "bytes" else f"{nbytes:,.1f} {unit}"
+        nbytes /= 1000
+    raise AssertionError("unreachable")
+
+
+def check_memory(nbytes: float, what: str, hint: str) -> None:
+    """Refuse, before allocating, what needs more than :func:`memory_budget`; the message gives the estimate."""
+    budget = memory_budget()
+    if nbytes > budget:
+        raise ValueError(
+            f"{what} would need about {_size(nbytes)} ({int(nbytes):,} bytes), more than the {_size(budget)} "
+            f"a run may use (half of this machine's memory); {hint}"
+        )
+
+
 class TrainingDiverged(ValueError):
-    """The loss became NaN or infinite; raised with the step, so nothing is silently NaN."""
+    """The loss became NaN or infinite; raised with the step, so nothing is silently NaN.
+
+    Both backends apply one rule: training diverged at the first step whose minibatch
+    loss, or at the first snapshot whose test error, is NaN or infinite. Each error is a
+    mean of squared errors summed in float64 from the network's outputs in the training
+    dtype, so it is infinite only when the mean itself overflows float64 (a float32 sum
+    could overflow where the mean does not). A huge but finite error is not divergence:
+    the History keeps it. Both backends then stop at the same step (up to their float
+    rounding, which can move a run that sits exactly at the overflow threshold). The one
+    known way they can differ beyond that: a parameter or a hidden activation that has
+    become infinite while the loss is still finite. The fast kernel skips products with
+    an exact 0 (inactive ReLUs, zero sensitivities) where PyTorch computes
+    ``0 * inf = NaN``, so PyTorch's parameters turn NaN and it stops earlier.
+    """
 
     def __init__(self, step: int, value: float, lr: float | None, what: str = "minibatch loss"):
         self.step, self.value, self.lr = step, value, lr

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from .._checks import check_choice, check_int
+from .._checks import check_choice, check_float, check_int
 from ..data import Dataset
 from ..models import make_mlp
 from . import fast_backend
 from .history import History
-from .plan import PARADIGMS
+from .plan import PARADIGMS, check_memory, check_progress, check_seed
 from .progress import progress_bar
-from .trainer import BACKENDS, train
+from .trainer import BACKENDS, DTYPES, snapshot_bytes, train, working_bytes
 
 __all__ = ["Config", "Sweep", "sweep"]
 
@@ -160,9 +160,11 @@ def sweep(
     widths, depths : hidden units per layer and numbers of hidden layers to sweep.
     paradigms : any of ``"all"``, ``"output"``, ``"ridge"``.
     init : initialization, see :func:`make_mlp`.
-    n_steps, save_every, seed, backend, lr, dtype : passed to :func:`train`; ``lr=None``
-        uses each paradigm's default.
-    progress : one progress bar over all trainings.
+    n_steps, save_every, seed, backend, lr, dtype : passed to :func:`train` (and checked
+        before any network is built); ``seed`` is an integer in ``[0, 2**63 - 1]``;
+        ``lr=None`` uses each paradigm's default.
+    progress : ``True`` (one progress bar over all trainings), ``False`` (none) or a
+        callable that receives the steps done, as in :func:`train`.
     n_jobs : trainings run at once, in threads. Default: one per CPU core when the fast
         backend trains (its compiled loop releases the GIL), else 1.
     linearized : also train each configuration's linearized model (``train(...,
@@ -173,20 +175,38 @@ def sweep(
     -------
     Sweep
         ``sweep.history(width=40, depth=1, paradigm="all")`` is one :class:`History`.
+
+    Raises
+    ------
+    ValueError
+        For a bad argument, naming it; :class:`TrainingDiverged` when a training diverges.
+    KeyboardInterrupt
+        On Ctrl-C: queued trainings are cancelled, running ones stop at their next
+        sub-chunk (about 0.05 s), the worker threads are joined, then the interrupt is
+        raised. The same happens when one training fails: its error is raised once the
+        others have stopped. Nothing is returned and ``data`` is unchanged.
     """
     if not isinstance(data, Dataset):
         raise ValueError(f"data must be a Dataset from make_dataset(); got {type(data).__name__}")
     widths = _values("widths", widths, lambda v: check_int("widths", v, 1))
     depths = _values("depths", depths, lambda v: check_int("depths", v, 1))
     paradigms = _values("paradigms", paradigms, lambda v: check_choice("paradigms", v, PARADIGMS))
-    seed = check_int("seed", seed, 0)
+    seed = check_seed(seed, allow_none=False)
     backend = check_choice("backend", backend, BACKENDS)
+    # what train would refuse, refused before any network is built or trained
+    n_steps = check_int("n_steps", n_steps, 1)
+    save_every = check_int("save_every", save_every, 1)
+    if lr is not None:
+        lr = check_float("lr", lr, positive=True)
+    dtype = check_choice("dtype", dtype, DTYPES)
+    progress = check_progress(progress)
     if n_jobs is None:
         fast = backend != "torch" and fast_backend.unavailable_reason() is None
         n_jobs = (os.cpu_count() or 1) if fast else 1
     n_jobs = check_int("n_jobs", n_jobs, 1)
     if not isinstance(linearized, bool):
         raise ValueError(f"linearized must be True or False; got {linearized!r}")
+    _check_sweep_memory(data, widths, depths, paradigms, n_steps, save_every, dtype, n_jobs)
 
     initial = {
         (w, d): make_mlp(w, depth=d, init=init, seed=model_seed(seed, w, d), elbow_range=data.x_range)
@@ -229,19 +249,31 @@ def sweep(
     return Sweep(data, histories, settings, linearized=linear)
 
 
+class _Cancelled(Exception):
+    """Raised inside a worker's training, between two sub-chunks, once its sweep is cancelled."""
+
+
 def _run(configs: list[Config], job, n_jobs: int, update) -> dict:
     """Run ``job(config, update)`` for every config, in ``n_jobs`` threads.
 
     Worker threads only add to a counter; this thread moves it to ``update``, so a
     notebook progress widget is only ever touched from the thread that made it.
+
+    When anything goes wrong here (a training raises, or Ctrl-C raises KeyboardInterrupt
+    in this thread while it waits), every queued training is cancelled, every running
+    one stops at its next sub-chunk (its progress callback raises once ``stop`` is set),
+    the worker threads are joined, and the first error is raised: nothing keeps running
+    and no partial result is returned.
     """
     if n_jobs == 1:
         return {config: job(config, update) for config in configs}
-    pending, lock = [0], threading.Lock()
+    pending, lock, stop = [0], threading.Lock(), threading.Event()
 
     def tick(k: int) -> None:
         with lock:
             pending[0] += k
+        if stop.is_set():
+            raise _Cancelled
 
     def flush() -> None:
         with lock:
@@ -249,19 +281,35 @@ def _run(configs: list[Config], job, n_jobs: int, update) -> dict:
         if k:
             update(k)
 
-    with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="linfeat-sweep") as pool:
+    pool = ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="linfeat-sweep")
+    try:
         # longest first, so the biggest network does not start last and finish alone
         futures = {config: pool.submit(job, config, tick) for config in sorted(configs, key=_cost, reverse=True)}
         remaining = set(futures.values())
         while remaining:
-            _, remaining = wait(remaining, timeout=0.2, return_when=FIRST_EXCEPTION)
+            _, remaining = wait(remaining, timeout=0.1, return_when=FIRST_EXCEPTION)
             flush()
             failed = [f for f in futures.values() if f.done() and not f.cancelled() and f.exception()]
             if failed:
-                for f in remaining:
-                    f.cancel()
                 raise failed[0].exception()
         return {config: futures[config].result() for config in configs}
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        _shut_down(pool)
+
+
+def _shut_down(pool: ThreadPoolExecutor) -> None:
+    """Cancel what has not started and join the workers (each ends within one sub-chunk)."""
+    while True:
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+            return
+        except KeyboardInterrupt:
+            # a second Ctrl-C while the workers finish their sub-chunk: join them anyway,
+            # so that no thread outlives the sweep
+            continue
 
 
 def _cost(config: Config) -> int:
@@ -273,7 +321,41 @@ def _cost(config: Config) -> int:
     return (config.depth - 1) * config.width**2 + 4 * config.width + 200
 
 
+def _n_params(width: int, depth: int) -> int:
+    """Parameters of make_mlp(width, depth): the first layer, depth - 1 square ones, the output."""
+    return 2 * width + (depth - 1) * (width * width + width) + width + 1
+
+
+def _check_sweep_memory(data, widths, depths, paradigms, n_steps, save_every, dtype, n_jobs) -> None:
+    """Refuse a sweep whose networks, snapshots or running trainings would not fit, before building any."""
+    configs = list(itertools.product(widths, depths))
+    itemsize = 8 if dtype == "float64" else 4
+    sizes = {(w, d): _n_params(w, d) for w, d in configs}
+    trained = sum(
+        sizes[w, d] * itemsize
+        + (
+            snapshot_bytes(sizes[w, d], 1, 1, dtype)
+            if p == "ridge"
+            else snapshot_bytes(sizes[w, d], n_steps, save_every, dtype)
+        )
+        for w, d in configs
+        for p in paradigms
+    )
+    batch = max(1, data.n_samples // 5)
+    running = max(working_bytes(d + 1, w, data, sizes[w, d], batch, dtype) for w, d in configs)
+    biggest = max(configs, key=lambda c: sizes[c])
+    check_memory(
+        trained + min(n_jobs, len(configs) * len(paradigms)) * running,
+        f"widths, depths, n_steps / save_every: this sweep ({len(configs) * len(paradigms)} training(s), "
+        f"up to width {max(widths):,} and "
+        f"{sizes[biggest]:,} parameters, {n_steps // save_every + 2:,} snapshots each)",
+        "use smaller widths or depths, or raise save_every",
+    )
+
+
 def _values(name: str, values, check) -> tuple:
+    if isinstance(values, np.ndarray) and values.ndim == 0:
+        values = (values.item(),)  # a 0-d array is one value
     if isinstance(values, (str, int)) or not hasattr(values, "__iter__"):
         values = (values,)
     values = tuple(dict.fromkeys(check(v) for v in values))
