@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._checks import format_bytes, memory_limit
 from ..data import Dataset
 
 __all__ = [
@@ -94,20 +94,8 @@ def check_progress(progress):
 
 
 def memory_budget() -> int:
-    """Bytes a training or a sweep may ask for: half of this machine's physical memory (8 GiB if unknown)."""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # not POSIX
-        total = 16 * 2**30
-    return int(total) // 2
-
-
-def _size(nbytes: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
-        if nbytes < 1000 or unit == "PB":
-            return f"{nbytes:,.0f} {unit}" if unit == "bytes" else f"{nbytes:,.1f} {unit}"
-        nbytes /= 1000
-    raise AssertionError("unreachable")
+    """Bytes a training or a sweep may ask for: the package's one limit, :func:`~.._checks.memory_limit`."""
+    return memory_limit()
 
 
 def check_memory(nbytes: float, what: str, hint: str) -> None:
@@ -115,8 +103,8 @@ def check_memory(nbytes: float, what: str, hint: str) -> None:
     budget = memory_budget()
     if nbytes > budget:
         raise ValueError(
-            f"{what} would need about {_size(nbytes)} ({int(nbytes):,} bytes), more than the {_size(budget)} "
-            f"a run may use (half of this machine's memory); {hint}"
+            f"{what} would need about {format_bytes(nbytes)} ({int(nbytes):,} bytes), more than the "
+            f"{format_bytes(budget)} a run may use (half of this machine's memory, at most 64 GiB); {hint}"
         )
 
 
