@@ -20,6 +20,7 @@ STAGES = {
     "spectrum": 4,
     "snapshots": 5,
     "panels": 6,
+    "panel_specs": 6,
     "canvas": 7,
     "controls": 7,
     "explorer": 8,
