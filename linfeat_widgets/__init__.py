@@ -13,6 +13,7 @@ from .linearize import Features, gradient_norms, linearize, predict
 from .models import make_mlp
 from .snapshots import LayerFeatures, Snapshot, SnapshotCache
 from .spectrum import Spectrum, feature_svd, ntk
+from .theory_cache import TheoryCache
 from .training import Config, History, Sweep, TrainingDiverged, sweep, train
 
 __version__ = "0.1.0"
@@ -29,6 +30,9 @@ _LAZY: dict[str, str] = {
     "PanelContext": ".panel_specs",
     "PanelSpec": ".panel_specs",
     "PanelView": ".panel_specs",
+    "MovementPanel": ".theory_panels",
+    "ResidualPanel": ".theory_panels",
+    "SpectrumHistoryPanel": ".theory_panels",
     "FigureHost": ".canvas",
     "DepthSelector": ".controls",
     "IterationSlider": ".controls",
@@ -50,6 +54,7 @@ __all__ = [
     "SnapshotCache",
     "Spectrum",
     "Sweep",
+    "TheoryCache",
     "TrainingDiverged",
     "feature_svd",
     "gradient_norms",

@@ -27,6 +27,7 @@ from .data import Dataset, make_dataset
 from .models import mlp_sizes
 from .panel_specs import DEFAULT_PANELS, PANELS, PanelBoard, PanelContext, PanelView
 from .snapshots import SnapshotCache
+from .theory_cache import TheoryCache, linearized_history
 from .training import Config, History, Sweep, sweep
 
 __all__ = ["Explorer", "explore"]
@@ -138,6 +139,7 @@ class Explorer(widgets.VBox):
             self.sweep.paradigms[0] if paradigm is None else paradigm,
         )
         self._caches: dict[Config, SnapshotCache] = {}
+        self._theories: dict[Config, TheoryCache] = {}
         self._config: Config | None = None
         self._busy = 0
         self._syncing = False
@@ -162,7 +164,8 @@ class Explorer(widgets.VBox):
         self.errors = widgets.Output()
         self.errors.add_class("linfeat-errors")
 
-        context = PanelContext(self.sweep.data, n_principal=n_principal, animated=True)
+        linearized = any(linearized_history(self.sweep, c) is not None for c in self.sweep)
+        context = PanelContext(self.sweep.data, n_principal=n_principal, animated=True, linearized=linearized)
         self.board = PanelBoard(panels, context, lambda size: new_figure(size, dpi, self.mode))
         for name, spec in PANELS.items():
             setattr(self, spec.attribute, self.board.panels.get(name))
@@ -241,6 +244,7 @@ class Explorer(widgets.VBox):
         for child in self.children:
             child.close()
         getattr(self, "_caches", {}).clear()
+        getattr(self, "_theories", {}).clear()
         super().close()
 
     # --- validation: against the run the (possibly new) width, depth, paradigm select ----
@@ -314,6 +318,14 @@ class Explorer(widgets.VBox):
             self._caches[config] = SnapshotCache(self.sweep[config], self.sweep.data, **self._options)
         return self._caches[config]
 
+    def _theory(self, config: Config) -> TheoryCache:
+        # per run: the theory arrays are computed on first use, then only indexed
+        if config not in self._theories:
+            history, grid = self.sweep[config], self._cache(config).grid
+            linearized = linearized_history(self.sweep, config)
+            self._theories[config] = TheoryCache(history, self.sweep.data, grid=grid, linearized=linearized)
+        return self._theories[config]
+
     def _flush(self) -> None:
         """Settle the consequences of the pending changes, then redraw what they affect, once."""
         if not self._pending:
@@ -360,7 +372,9 @@ class Explorer(widgets.VBox):
             self.compare_checkbox.value = self.compare
 
     def _redraw(self, pending: set[str]) -> None:
-        view = PanelView(self.history, self.snapshots, self.iteration, self.layer, self.compare)
+        view = PanelView(
+            self.history, self.snapshots, self.iteration, self.layer, self.compare, self._theory(self._config)
+        )
         for name, full in self.board.draw(view, pending).items():
             self.hosts[name].refresh(full=full)
         self._show_status()

@@ -28,6 +28,8 @@ from matplotlib.figure import Figure
 from .data import Dataset
 from .panels import ErrorPanel, FeaturePanel, Panel, PredictionPanel, PrincipalFeaturePanel, SpectrumPanel
 from .snapshots import SnapshotCache
+from .theory_cache import TheoryCache
+from .theory_panels import MovementPanel, ResidualPanel, SpectrumHistoryPanel
 from .training import History
 
 __all__ = [
@@ -79,9 +81,9 @@ class PanelView:
     step : the selected saved step.
     layer : whose linearized features are drawn (a parameter name or ``"all"``).
     compare : draw the initialization's features behind the selected step's.
-    theory : the run's per-run theory arrays and linearized model (a
-        :class:`~linfeat_widgets.theory_cache.TheoryCache`), or None when no panel
-        needs them.
+    theory : the run's :class:`~linfeat_widgets.theory_cache.TheoryCache` (theory arrays
+        and the linearized model), or None: then the theory panels cannot be drawn and no
+        linearized model is overlaid.
     """
 
     history: History
@@ -89,7 +91,41 @@ class PanelView:
     step: int
     layer: str = "0.weight"
     compare: bool = True
-    theory: object | None = None
+    theory: TheoryCache | None = None
+
+    @classmethod
+    def of(
+        cls,
+        history: History,
+        data: Dataset,
+        step: int | None = None,
+        *,
+        layer: str = "0.weight",
+        compare: bool = True,
+        linearized: History | None = None,
+        n_grid: int = 256,
+    ) -> PanelView:
+        """A view of one History with fresh caches, e.g. to draw a board outside the Explorer.
+
+        ``step`` defaults to the last saved one; ``linearized`` is the linearized model's
+        History of the same run, if any.
+        """
+        snapshots = SnapshotCache(history, data, n_grid=n_grid)
+        theory = TheoryCache(history, data, grid=snapshots.grid, linearized=linearized)
+        step = int(history.steps[-1]) if step is None else step
+        history.index(step)  # ValueError naming the saved steps
+        return cls(history, snapshots, int(step), layer, compare, theory)
+
+    def require_theory(self, panel: str) -> TheoryCache:
+        """:attr:`theory`, or a ValueError saying that ``panel`` needs it."""
+        if self.theory is None:
+            raise ValueError(f"the {panel!r} panel needs a view with theory (a TheoryCache); got theory=None")
+        return self.theory
+
+    @property
+    def linearized_prediction(self):
+        """The linearized model's prediction (m,) on the grid at :attr:`step`, or None."""
+        return None if self.theory is None else self.theory.linearized_prediction(self.step)
 
 
 @dataclass(frozen=True)
@@ -128,14 +164,21 @@ class PanelSpec:
 
 # --- the five panels of the homework -----------------------------------------------------
 def _draw_prediction(panel: PredictionPanel, view: PanelView, changed: frozenset[str]) -> bool:
-    return panel.update(view.snapshots.snapshot(view.step))
+    linearized = view.linearized_prediction if panel.linearized is not None else None
+    return panel.update(view.snapshots.snapshot(view.step), linearized)
 
 
 def _draw_errors(panel: ErrorPanel, view: PanelView, changed: frozenset[str]) -> bool:
     layout = False
     if "history" in changed:
         history = view.history
-        layout = panel.set_history(history.steps, history.train_error, history.test_error)
+        linearized = None if view.theory is None else view.theory.linearized
+        layout = panel.set_history(
+            history.steps,
+            history.train_error,
+            history.test_error,
+            None if linearized is None else linearized.test_error,
+        )
     snap = view.snapshots.snapshot(view.step)
     return panel.update(view.step, snap.train_error, snap.test_error) or layout
 
@@ -169,6 +212,30 @@ def _draw_principal(panel: PrincipalFeaturePanel, view: PanelView, changed: froz
     return panel.update(snap.x, snap.principal_features)
 
 
+def _draw_movement(panel: MovementPanel, view: PanelView, changed: frozenset[str]) -> bool:
+    layout = False
+    if "history" in changed:
+        movement = view.require_theory("movement").movement
+        layout = panel.set_run(movement.steps, movement.parameter_distance, movement.kernel_distance)
+    return panel.update(view.step) or layout
+
+
+def _draw_residual(panel: ResidualPanel, view: PanelView, changed: frozenset[str]) -> bool:
+    layout = False
+    if "history" in changed:
+        projections = view.require_theory("residual").projections
+        layout = panel.set_run(projections.steps, projections.coefficients, projections.singular_values)
+    return panel.update(view.step) or layout
+
+
+def _draw_spectrum_history(panel: SpectrumHistoryPanel, view: PanelView, changed: frozenset[str]) -> bool:
+    layout = False
+    if "history" in changed:
+        theory = view.require_theory("spectrum_history")
+        layout = panel.set_run(theory.steps, theory.spectrum)
+    return panel.update(view.step) or layout
+
+
 _RUN_AND_STEP = frozenset({"history", "iteration"})
 
 _SPECS = (
@@ -178,7 +245,7 @@ _SPECS = (
         "the network's prediction, the data, the ground truth and every hidden unit's ReLU",
         (6.0, 3.5),
         _RUN_AND_STEP,
-        lambda ax, c: PredictionPanel(ax, c.data, animated=c.animated),
+        lambda ax, c: PredictionPanel(ax, c.data, animated=c.animated, linearized=c.linearized),
         _draw_prediction,
     ),
     PanelSpec(
@@ -187,7 +254,7 @@ _SPECS = (
         "train and test error against the iteration, the selected step marked",
         (4.4, 3.5),
         _RUN_AND_STEP,
-        lambda ax, c: ErrorPanel(ax, animated=c.animated),
+        lambda ax, c: ErrorPanel(ax, animated=c.animated, linearized=c.linearized),
         _draw_errors,
     ),
     PanelSpec(
@@ -217,6 +284,35 @@ _SPECS = (
         lambda ax, c: PrincipalFeaturePanel(ax, c.n_principal, animated=c.animated),
         _draw_principal,
     ),
+    PanelSpec(
+        "movement",
+        "movement_panel",
+        "how far the parameters and the kernel moved from the initialization, against the step",
+        (4.2, 3.2),
+        _RUN_AND_STEP,
+        lambda ax, c: MovementPanel(ax, animated=c.animated),
+        _draw_movement,
+        margins=(0.7, 0.25, 0.48, 0.62),
+    ),
+    PanelSpec(
+        "residual",
+        "residual_panel",
+        "the residual along each singular direction of the initial feature matrix, against the step",
+        (5.2, 3.2),
+        _RUN_AND_STEP,
+        lambda ax, c: ResidualPanel(ax, animated=c.animated),
+        _draw_residual,
+        margins=(0.55, 1.6, 0.48, 0.34),
+    ),
+    PanelSpec(
+        "spectrum_history",
+        "spectrum_history_panel",
+        "the top singular values of the feature matrix against the step",
+        (4.2, 3.2),
+        _RUN_AND_STEP,
+        lambda ax, c: SpectrumHistoryPanel(ax, animated=c.animated),
+        _draw_spectrum_history,
+    ),
 )
 
 #: The registry: every panel the Explorer can show, by name.
@@ -229,6 +325,7 @@ DEFAULT_PANELS: tuple[str, ...] = ("prediction", "errors", "features", "spectrum
 LAYOUT: tuple[tuple[str, ...], ...] = (
     ("prediction", "errors"),
     ("features", "spectrum", "principal"),
+    ("movement", "residual", "spectrum_history"),
 )
 
 

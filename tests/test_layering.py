@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-MATH = ["data", "models", "training", "linearize", "spectrum", "snapshots"]
+MATH = ["data", "models", "training", "linearize", "spectrum", "snapshots", "theory_cache"]
 PACKAGE = Path(__file__).resolve().parent.parent / "linfeat_widgets"
 
 # data -> models -> training -> linearize -> spectrum -> snapshots -> panels -> controls -> explorer -> homework
@@ -18,8 +18,11 @@ STAGES = {
     "training": 2,
     "linearize": 3,
     "spectrum": 4,
+    "theory": 4.5,
     "snapshots": 5,
+    "theory_cache": 5,
     "panels": 6,
+    "theory_panels": 6,
     "panel_specs": 6,
     "canvas": 7,
     "controls": 7,
