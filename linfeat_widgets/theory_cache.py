@@ -36,9 +36,11 @@ def linearized_history(sweep: Sweep, config: Config) -> History | None:
     """
     if "linearized" not in inspect.signature(sweep.history).parameters:
         return None  # a Sweep from before linearized runs existed
-    if not sweep.settings.get("linearized", False):
+    try:
+        return sweep.history(config.width, config.depth, config.paradigm, linearized=True)
+    except (ValueError, KeyError):
+        # config is one of the sweep's own, so the only refusal left is "no linearized model trained"
         return None
-    return sweep.history(config.width, config.depth, config.paradigm, linearized=True)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

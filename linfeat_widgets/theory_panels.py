@@ -109,7 +109,8 @@ class ResidualPanel(Panel):
     Attributes
     ----------
     image : NonUniformImage of ``|coefficients|.T`` (r, S), columns at the steps (step 0
-        included), zeros masked.
+        included), zeros masked; colors from the 2nd percentile of the run's values to its
+        maximum (smaller values take the lowest color).
     side : the Axes of the singular values; singular_line : its Line2D ``(s_k, k)``.
     colorbar : the colorbar of :attr:`image`.
     marker : vertical Line2D at the selected step.
@@ -131,6 +132,7 @@ class ResidualPanel(Panel):
         self.colorbar = ax.figure.colorbar(self.image, cax=ax.inset_axes((1.28, 0.0, 0.04, 1.0)))
         self.colorbar.ax.tick_params(labelsize="x-small")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.set_xlabel("SGD iteration")
         ax.set_ylabel("direction k")
         ax.set_title("|c_k| = |u_k · (y − f(X))|, u_k at init", fontsize="small")
@@ -148,9 +150,12 @@ class ResidualPanel(Panel):
         y = k if r > 1 else np.array([1.0, 1.0 + 1e-9])
         shown = np.broadcast_to(magnitude, (len(y), len(x)))
         self.image.set_data(x, y, np.ma.masked_less_equal(shown, 0.0))
-        low, high = _positive_span(magnitude)
-        if np.isfinite(high):
-            self.image.set_clim(max(low, high * 1e-8), high if high > low else high * 10)
+        positive = magnitude[magnitude > 0]
+        if positive.size:
+            # the smallest few percent would stretch the color scale over decades nobody reads
+            high = float(positive.max())
+            low = max(float(np.percentile(positive, 2.0)), high * 1e-8)
+            self.image.set_clim(low, high if high > low else high * 10)
         self.singular_line.set_data(np.asarray(singular_values, dtype=np.float64), k)
         s_low, s_high = _positive_span(singular_values)
         if np.isfinite(s_high):
