@@ -171,8 +171,9 @@ class Explorer(widgets.VBox):
         self.errors = widgets.Output()
         self.errors.add_class("linfeat-errors")
 
-        linearized = any(linearized_history(self.sweep, c) is not None for c in self.sweep)
-        context = PanelContext(self.sweep.data, n_principal=n_principal, animated=True, linearized=linearized)
+        context = PanelContext(
+            self.sweep.data, n_principal=n_principal, animated=True, linearized=self.sweep.has_linearized
+        )
         self.board = PanelBoard(panels, context, lambda size: new_figure(size, dpi, self.mode))
         for name, spec in PANELS.items():
             setattr(self, spec.attribute, self.board.panels.get(name))

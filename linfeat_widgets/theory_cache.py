@@ -17,7 +17,6 @@ math: it imports neither matplotlib nor ipywidgets.
 
 from __future__ import annotations
 
-import inspect
 import threading
 from collections.abc import Callable
 
@@ -33,16 +32,12 @@ __all__ = ["THEORY", "TheoryCache", "linearized_history"]
 def linearized_history(sweep: Sweep, config: Config) -> History | None:
     """The linearized model's History of ``config``, or None when ``sweep`` trained none.
 
-    Runs trained by ``sweep(..., linearized=True)`` are read with
-    ``Sweep.history(..., linearized=True)``.
+    Runs trained by ``sweep(..., linearized=True)`` (``sweep.has_linearized``) are read
+    with ``Sweep.history(..., linearized=True)``.
     """
-    if "linearized" not in inspect.signature(sweep.history).parameters:
-        return None  # a Sweep from before linearized runs existed
-    try:
-        return sweep.history(config.width, config.depth, config.paradigm, linearized=True)
-    except (ValueError, KeyError):
-        # config is one of the sweep's own, so the only refusal left is "no linearized model trained"
+    if not sweep.has_linearized:
         return None
+    return sweep.history(config.width, config.depth, config.paradigm, linearized=True)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
