@@ -401,6 +401,7 @@ class Explorer(widgets.VBox):
         try:
             for name, full in self.board.draw(self._view(), {"history"}, names).items():
                 self.hosts[name].refresh(full=full)
+            self._show_status()
         except Exception as exc:  # raised in the event loop, where nobody would see it: shown in the explorer
             self._show_error(exc)
 
@@ -413,6 +414,14 @@ class Explorer(widgets.VBox):
             f"<span style='color:#666'>width {config.width}, depth {config.depth}, "
             f"paradigm {html.escape(config.paradigm)}, {len(self.history)} snapshots</span>"
         )
+        theory = self._theories.get(config)
+        if (
+            self._loop is not None
+            and theory is not None
+            and theory.error is None
+            and not theory.ready(self.board.theory)
+        ):
+            self.status.value += " &nbsp; <i style='color:#666'>computing the theory panels…</i>"
 
     def _show_error(self, exc: BaseException) -> None:
         self.error = exc

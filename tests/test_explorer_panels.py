@@ -175,6 +175,7 @@ def test_in_an_event_loop_the_theory_is_computed_in_the_background(plain_sweep, 
         try:
             panel, host = explorer.movement_panel, explorer.hosts["movement"]
             assert panel.pending and panel.note.get_text() == "computing…"
+            assert "computing the theory panels" in explorer.status.value
             assert not panel.parameter_line.get_visible()
             explorer.iteration_slider.value = 20  # the slider works meanwhile
             assert list(explorer.error_panel.marker.get_xdata()) == [20, 20]
@@ -186,6 +187,7 @@ def test_in_an_event_loop_the_theory_is_computed_in_the_background(plain_sweep, 
                     break
             assert not panel.pending and panel.note.get_text() == "" and panel.parameter_line.get_visible()
             assert host.full_draws == draws + 1
+            assert "computing" not in explorer.status.value and "SGD iteration 20" in explorer.status.value
             movement = lf.kernel_movement(plain_sweep.history(), data)
             np.testing.assert_array_equal(panel.kernel_line.get_ydata(), movement.kernel_distance[1:])
             assert list(panel.marker.get_xdata()) == [20, 20]
