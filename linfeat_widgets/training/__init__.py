@@ -2,8 +2,9 @@
 
 Modules, in the order they build on each other: ``minibatches`` (index stream, snapshot
 schedule), ``history`` (snapshots), ``plan`` (checked settings), ``torch_backend`` (the
-reference loop and the ridge solve), ``progress`` (progress bars), ``trainer``
-(:func:`train`), ``sweep`` (one training per width, depth and paradigm).
+reference loop and the ridge solve), ``linearized`` (the linearized model and its trainer),
+``progress`` (progress bars), ``trainer`` (:func:`train`), ``sweep`` (one training per
+width, depth and paradigm).
 """
 
 from .history import History
