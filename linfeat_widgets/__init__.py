@@ -1,9 +1,9 @@
 """linfeat_widgets: see what a small ReLU network learns through its local linearization.
 
-The math (``data``, ``models``, ``training``, ``linearize``, ``spectrum``, ``theory``, ``snapshots``)
-imports neither matplotlib nor ipywidgets, so it runs in scripts and on servers without a
-display. The user-interface names (``panels``, ``canvas``, ``controls``, ``explorer``,
-``homework``) are loaded on first use.
+The math (``data``, ``models``, ``training``, ``linearize``, ``spectrum``, ``theory``, ``snapshots``,
+``theory_cache``) imports neither matplotlib nor ipywidgets, so it runs in scripts and on
+servers without a display. The user-interface names (``panels``, ``theory_panels``,
+``panel_specs``, ``canvas``, ``controls``, ``explorer``, ``homework``) are loaded on first use.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from .models import make_mlp
 from .snapshots import LayerFeatures, Snapshot, SnapshotCache
 from .spectrum import Spectrum, feature_svd, ntk
 from .theory import Movement, Projections, kernel_movement, residual_projections, spectrum_history
+from .theory_cache import TheoryCache
 from .training import Config, History, Sweep, TrainingDiverged, sweep, train
 
 __version__ = "0.1.0"
@@ -25,6 +26,14 @@ _LAZY: dict[str, str] = {
     "PredictionPanel": ".panels",
     "PrincipalFeaturePanel": ".panels",
     "SpectrumPanel": ".panels",
+    "PANELS": ".panel_specs",
+    "PanelBoard": ".panel_specs",
+    "PanelContext": ".panel_specs",
+    "PanelSpec": ".panel_specs",
+    "PanelView": ".panel_specs",
+    "MovementPanel": ".theory_panels",
+    "ResidualPanel": ".theory_panels",
+    "SpectrumHistoryPanel": ".theory_panels",
     "FigureHost": ".canvas",
     "DepthSelector": ".controls",
     "IterationSlider": ".controls",
@@ -48,6 +57,7 @@ __all__ = [
     "SnapshotCache",
     "Spectrum",
     "Sweep",
+    "TheoryCache",
     "TrainingDiverged",
     "feature_svd",
     "gradient_norms",
