@@ -1,36 +1,71 @@
-"""``sweep``: one training per (width, depth, paradigm), as the homework trains its widths."""
+"""``sweep``: one training per (width, depth, paradigm) and seed, as the homework trains its widths.
+
+Trainings run in local threads, or on any :class:`concurrent.futures.Executor` (a process
+pool, a Dask cluster's ``client.get_executor()``); runs then travel as plain arrays
+(:meth:`History.to_arrays`), never as pickled modules.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Executor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
+import torch
 from torch import nn
 
 from .._checks import check_choice, check_int
 from ..data import Dataset
-from ..models import make_mlp
+from ..models import make_mlp, mlp_from_sizes
 from . import fast_backend
-from .history import History
+from .batched import train_seeds
+from .history import History, flatten_parameters
 from .plan import PARADIGMS
 from .progress import progress_bar
-from .trainer import BACKENDS, train
+from .trainer import BACKENDS, _check_device, train
 
-__all__ = ["Config", "Sweep", "sweep"]
+__all__ = ["Band", "Config", "Sweep", "sweep"]
 
 
 @dataclass(frozen=True, order=True)
 class Config:
-    """One configuration of a sweep."""
+    """One configuration of a sweep, and the seed of its run.
+
+    ``seed`` sets the initial network and the minibatch stream. Left out (``None``) in a
+    lookup such as ``sweep[Config(40, 1, "all")]``, it means the sweep's first seed.
+    """
 
     width: int
     depth: int
     paradigm: str
+    seed: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Band:
+    """Quartiles across seeds of one configuration's train and test error, per snapshot.
+
+    Attributes
+    ----------
+    steps : int64 (S,) the snapshots' steps, shared by every seed.
+    train, test : float64 (3, S) the 25th, 50th (median) and 75th percentile across
+        seeds of the train and test error at each snapshot (``numpy.percentile``,
+        linear interpolation).
+    seeds : the K seeds the quartiles are taken over.
+    """
+
+    QUANTILES: ClassVar[tuple[int, int, int]] = (25, 50, 75)
+
+    steps: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+    seeds: tuple[int, ...]
 
 
 def model_seed(seed: int, width: int, depth: int) -> int:
@@ -39,26 +74,41 @@ def model_seed(seed: int, width: int, depth: int) -> int:
 
 
 class Sweep(Mapping):
-    """Histories of several configurations, keyed by :class:`Config`.
+    """Histories of several configurations and seeds, keyed by :class:`Config`.
+
+    Keys carry their seed; looking up a Config without one (``seed=None``) gives the
+    sweep's first seed, so code written for one seed reads a many-seed sweep unchanged.
 
     Attributes
     ----------
     data : the Dataset every configuration trained on.
-    widths, depths, paradigms : the swept values, in the order given.
+    widths, depths, paradigms, seeds : the swept values, in the order given.
     """
 
     def __init__(self, data: Dataset, histories: dict[Config, History], settings: dict):
         if not histories:
             raise ValueError("a Sweep needs at least one history")
         self.data = data
-        self._histories = dict(histories)
+        self._histories: dict[Config, History] = {}
+        for key, history in histories.items():
+            if not isinstance(key, Config):
+                raise ValueError(f"histories must be keyed by Config; got a key {key!r}")
+            if key.seed is None:
+                seed = history.config.get("seed")
+                key = dataclasses.replace(key, seed=seed if isinstance(seed, int) else 0)
+            if key in self._histories:
+                raise ValueError(f"histories hold {key} twice")
+            self._histories[key] = history
         self.settings = dict(settings)
         keys = list(self._histories)
         self.widths = tuple(dict.fromkeys(k.width for k in keys))
         self.depths = tuple(dict.fromkeys(k.depth for k in keys))
         self.paradigms = tuple(dict.fromkeys(k.paradigm for k in keys))
+        self.seeds = tuple(dict.fromkeys(k.seed for k in keys))
 
     def __getitem__(self, key: Config) -> History:
+        if isinstance(key, Config) and key.seed is None:
+            key = dataclasses.replace(key, seed=self.seeds[0])
         return self._histories[key]
 
     def __iter__(self) -> Iterator[Config]:
@@ -68,7 +118,11 @@ class Sweep(Mapping):
         return len(self._histories)
 
     def __repr__(self) -> str:
-        return f"Sweep(widths={self.widths}, depths={self.depths}, paradigms={self.paradigms}, histories={len(self)})"
+        seeds = f", seeds={self.seeds}" if len(self.seeds) > 1 else ""
+        return (
+            f"Sweep(widths={self.widths}, depths={self.depths}, paradigms={self.paradigms}{seeds}, "
+            f"histories={len(self)})"
+        )
 
     def _pick(self, name: str, value, options: tuple):
         if value is None:
@@ -79,22 +133,59 @@ class Sweep(Mapping):
             raise ValueError(f"{name} must be one of {options} (the swept values); got {value!r}")
         return value
 
-    def config(self, width: int | None = None, depth: int | None = None, paradigm: str | None = None) -> Config:
-        """The :class:`Config` of the given values; an argument may be left out when only one was swept."""
+    def config(
+        self,
+        width: int | None = None,
+        depth: int | None = None,
+        paradigm: str | None = None,
+        seed: int | None = None,
+    ) -> Config:
+        """The :class:`Config` of the given values; an argument may be left out when only one was swept.
+
+        ``seed`` left out means the first seed.
+        """
         return Config(
             self._pick("width", width, self.widths),
             self._pick("depth", depth, self.depths),
             self._pick("paradigm", paradigm, self.paradigms),
+            self.seeds[0] if seed is None else self._pick("seed", seed, self.seeds),
         )
 
-    def history(self, width: int | None = None, depth: int | None = None, paradigm: str | None = None) -> History:
-        """The :class:`History` of one configuration (see :meth:`config`)."""
-        return self._histories[self.config(width, depth, paradigm)]
+    def history(
+        self,
+        width: int | None = None,
+        depth: int | None = None,
+        paradigm: str | None = None,
+        seed: int | None = None,
+    ) -> History:
+        """The :class:`History` of one configuration and seed (see :meth:`config`)."""
+        return self._histories[self.config(width, depth, paradigm, seed)]
 
-    def initial_model(self, width: int | None = None, depth: int | None = None) -> nn.Module:
-        """The network every paradigm of (width, depth) started from (a fresh copy)."""
-        config = self.config(width, depth, self.paradigms[0])
+    def initial_model(self, width: int | None = None, depth: int | None = None, seed: int | None = None) -> nn.Module:
+        """The network every paradigm of (width, depth) started from with ``seed`` (a fresh copy)."""
+        config = self.config(width, depth, self.paradigms[0], seed)
         return self._histories[config].model(0)
+
+    def band(self, width: int | None = None, depth: int | None = None, paradigm: str | None = None) -> Band:
+        """Quartiles of the train and test error across the seeds of one configuration.
+
+        Returns
+        -------
+        Band
+            ``steps`` (S,), ``train`` and ``test`` (3, S): rows are the 25th, 50th and
+            75th percentile over the K seeds at each snapshot. With one seed all three
+            rows are that seed's errors.
+        """
+        config = self.config(width, depth, paradigm)
+        runs = [self._histories[dataclasses.replace(config, seed=s)] for s in self.seeds]
+        steps = runs[0].steps
+        if any(not np.array_equal(r.steps, steps) for r in runs[1:]):
+            raise ValueError(f"the seeds of {config} saved different steps; a band needs the same snapshots")
+        train = np.percentile(np.stack([r.train_error for r in runs]), Band.QUANTILES, axis=0)
+        test = np.percentile(np.stack([r.test_error for r in runs]), Band.QUANTILES, axis=0)
+        for array in (train, test):
+            array.setflags(write=False)
+        return Band(steps=steps, train=train, test=test, seeds=self.seeds)
 
 
 def sweep(
@@ -105,20 +196,25 @@ def sweep(
     init="elbows",
     n_steps: int = 150_000,
     save_every: int = 1000,
-    seed: int = 0,
+    seed: int | None = None,
     backend: str = "auto",
     *,
+    seeds=None,
     lr: float | None = None,
     dtype: str = "float32",
-    progress: bool = True,
+    device="cpu",
+    progress: bool | Callable[[int], object] = True,
     n_jobs: int | None = None,
+    executor: Executor | None = None,
+    batch_seeds: bool | None = None,
 ) -> Sweep:
-    """Train every (width, depth, paradigm) of the grid, as the homework trains its widths.
+    """Train every (width, depth, paradigm) of the grid for every seed, as the homework trains its widths.
 
-    Every paradigm of a (width, depth) starts from the same initial network, built by
-    :func:`make_mlp` with ``init`` and elbows in the data's ``x_range``; its seed is
-    derived from ``seed``, ``width`` and ``depth``. Every run uses the minibatch stream
-    of ``seed``.
+    For each seed, every paradigm of a (width, depth) starts from the same initial network,
+    built by :func:`make_mlp` with ``init`` and elbows in the data's ``x_range``; its seed
+    is derived from the seed, ``width`` and ``depth``. Every run of that seed uses the
+    minibatch stream of the seed. One seed gives exactly the runs it gave before seeds
+    existed.
 
     Parameters
     ----------
@@ -126,54 +222,212 @@ def sweep(
     widths, depths : hidden units per layer and numbers of hidden layers to sweep.
     paradigms : any of ``"all"``, ``"output"``, ``"ridge"``.
     init : initialization, see :func:`make_mlp`.
-    n_steps, save_every, seed, backend, lr, dtype : passed to :func:`train`; ``lr=None``
-        uses each paradigm's default.
-    progress : one progress bar over all trainings.
-    n_jobs : trainings run at once, in threads. Default: one per CPU core when the fast
-        backend trains (its compiled loop releases the GIL), else 1.
+    n_steps, save_every, backend, lr, dtype, device : passed to :func:`train`;
+        ``lr=None`` uses each paradigm's default.
+    seed : the one seed (default 0) when ``seeds`` is left out.
+    seeds : several seeds, e.g. ``range(8)``: every configuration trains once per seed
+        (an ensemble; see :meth:`Sweep.band`). Giving both needs ``seeds == (seed,)``.
+    progress : one progress bar over all trainings; ``False``, or a callable receiving
+        the steps done (with ``executor``: the trainings finished).
+    n_jobs : trainings run at once, in local threads. Default: one per CPU core when the
+        fast backend trains (its compiled loop releases the GIL), else 1.
+    executor : any :class:`concurrent.futures.Executor` (a ``ProcessPoolExecutor``, or a
+        Dask cluster's ``client.get_executor()``) to run the trainings on instead of
+        local threads. Each job is a module-level function of plain arrays and returns
+        :meth:`History.to_arrays`, so nothing but numbers crosses the wire; results are
+        bit-identical to a local sweep with the same backend on the same kind of machine.
+        An interrupt (Ctrl-C) while waiting cancels the trainings not yet finished.
+    batch_seeds : train the seeds of a configuration together, in one batched torch
+        computation (:func:`train_seeds`). Needs the torch backend; default: on for
+        ``device="cuda"`` with several seeds, else off.
 
     Returns
     -------
     Sweep
-        ``sweep.history(width=40, depth=1, paradigm="all")`` is one :class:`History`.
+        ``sweep.history(width=40, depth=1, paradigm="all", seed=0)`` is one
+        :class:`History`; ``sweep.band(40, 1, "all")`` the quartiles across seeds.
     """
     if not isinstance(data, Dataset):
         raise ValueError(f"data must be a Dataset from make_dataset(); got {type(data).__name__}")
     widths = _values("widths", widths, lambda v: check_int("widths", v, 1))
     depths = _values("depths", depths, lambda v: check_int("depths", v, 1))
     paradigms = _values("paradigms", paradigms, lambda v: check_choice("paradigms", v, PARADIGMS))
-    seed = check_int("seed", seed, 0)
+    seeds = _seeds(seed, seeds)
     backend = check_choice("backend", backend, BACKENDS)
+    device = _check_device(device)
+    if executor is not None and not isinstance(executor, Executor):
+        raise ValueError(
+            f"executor must be a concurrent.futures.Executor (e.g. a Dask client.get_executor()); "
+            f"got {type(executor).__name__}"
+        )
+    torch_trains = backend == "torch" or (backend == "auto" and device.type == "cuda")
+    if batch_seeds is None:
+        batch_seeds = torch_trains and device.type == "cuda" and len(seeds) > 1
+    elif not isinstance(batch_seeds, bool):
+        raise ValueError(f"batch_seeds must be True, False or None; got {batch_seeds!r}")
+    elif batch_seeds and not torch_trains:
+        raise ValueError(f"batch_seeds=True needs backend='torch' (batching is torch's); got backend={backend!r}")
     if n_jobs is None:
-        fast = backend != "torch" and fast_backend.unavailable_reason() is None
+        fast = not torch_trains and fast_backend.unavailable_reason() is None
         n_jobs = (os.cpu_count() or 1) if fast else 1
     n_jobs = check_int("n_jobs", n_jobs, 1)
 
-    initial = {
-        (w, d): make_mlp(w, depth=d, init=init, seed=model_seed(seed, w, d), elbow_range=data.x_range)
-        for w, d in itertools.product(widths, depths)
+    settings = {
+        "init": init,
+        "n_steps": n_steps,
+        "save_every": save_every,
+        "seed": seeds[0],
+        "seeds": seeds,
+        "backend": backend,
+        "batch_seeds": batch_seeds,
     }
-    configs = [Config(w, d, p) for w, d, p in itertools.product(widths, depths, paradigms)]
-    total = n_steps * sum(c.paradigm != "ridge" for c in configs)
+    options = {
+        "n_steps": n_steps,
+        "save_every": save_every,
+        "lr": lr,
+        "backend": backend,
+        "device": str(device),
+        "dtype": dtype,
+    }
+    initial = {
+        (w, d, s): make_mlp(w, depth=d, init=init, seed=model_seed(s, w, d), elbow_range=data.x_range)
+        for s, w, d in itertools.product(seeds, widths, depths)
+    }
+    jobs = []
+    for w, d, p in itertools.product(widths, depths, paradigms):
+        groups = [seeds] if batch_seeds and p != "ridge" else [(s,) for s in seeds]
+        for group in groups:
+            start = [flatten_parameters(initial[w, d, s]) for s in group]
+            config = Config(w, d, p, group[0] if len(group) == 1 else None)
+            jobs.append(_Job(config, group, _layer_sizes(w, d), tuple(start), options))
+    n_trainings = len(seeds) * len(widths) * len(depths) * len(paradigms)
 
-    def job(config: Config, update: Callable[[int], object]) -> History:
-        return train(
-            initial[config.width, config.depth],
-            data,
-            paradigm=config.paradigm,
-            n_steps=n_steps,
-            save_every=save_every,
-            lr=lr,
-            seed=seed,
-            backend=backend,
-            dtype=dtype,
-            progress=update,
+    if executor is None:
+        by_key = {job.config: job for job in jobs}
+        total = n_steps * sum(len(job.seeds) for job in jobs if job.config.paradigm != "ridge")
+        with progress_bar(total, progress, "sweep") as update:
+            done = _run(list(by_key), lambda key, tick: _train(by_key[key], data, tick), min(n_jobs, len(jobs)), update)
+        results = [h for key in by_key for h in done[key]]
+    else:
+        shipped = _shippable(data)
+        with progress_bar(n_trainings, progress, "sweep", unit="training") as update:
+            results = [History.from_arrays(a) for a in _run_on(executor, jobs, shipped, update)]
+    keys = [dataclasses.replace(job.config, seed=s) for job in jobs for s in job.seeds]
+    histories = dict(zip(keys, results))
+    # the grid's order, seed by seed: what iteration over a one-seed sweep always gave
+    order = [Config(w, d, p, s) for s, w, d, p in itertools.product(seeds, widths, depths, paradigms)]
+    return Sweep(data, {key: histories[key] for key in order}, settings)
+
+
+def _seeds(seed, seeds) -> tuple[int, ...]:
+    if seed is not None:
+        seed = check_int("seed", seed, 0)
+    if seeds is None:
+        return (0 if seed is None else seed,)
+    seeds = _values("seeds", seeds, lambda v: check_int("seeds", v, 0))
+    if seed is not None and seeds != (seed,):
+        raise ValueError(
+            f"seed and seeds disagree (seed={seed}, seeds={seeds}): give seeds=(...) for an ensemble "
+            "or seed=... for one run, not both"
         )
+    return seeds
 
-    with progress_bar(total, progress, "sweep") as update:
-        histories = _run(configs, job, min(n_jobs, len(configs)), update)
-    settings = {"init": init, "n_steps": n_steps, "save_every": save_every, "seed": seed, "backend": backend}
-    return Sweep(data, histories, settings)
+
+def _layer_sizes(width: int, depth: int) -> tuple[int, ...]:
+    return (1, *([width] * depth), 1)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One unit of work: a configuration for one seed, or for several seeds batched.
+
+    Plain values only (sizes and flat initial parameters, not modules), so it pickles small.
+    """
+
+    config: Config  # seed None: the seeds are trained together
+    seeds: tuple[int, ...]
+    sizes: tuple[int, ...]
+    initial: tuple[np.ndarray, ...]  # (d,) per seed, in the model's dtype
+    options: dict
+
+    def models(self) -> list[nn.Module]:
+        models = []
+        for theta in self.initial:
+            # the default initialization is overwritten at once: leave torch's global stream alone
+            with torch.random.fork_rng(devices=[]):
+                model = mlp_from_sizes(self.sizes)
+            with torch.no_grad():
+                flat = torch.from_numpy(np.array(theta))
+                start = 0
+                for p in model.parameters():
+                    p.copy_(flat[start : start + p.numel()].reshape(p.shape))
+                    start += p.numel()
+            models.append(model)
+        return models
+
+
+def _train(job: _Job, data: Dataset, progress) -> list[History]:
+    """The Histories of ``job``, one per seed, in the order of ``job.seeds``."""
+    o = job.options
+    models = job.models()
+    if len(job.seeds) > 1:
+        common = (o["n_steps"], o["save_every"], o["lr"], job.seeds, o["device"])
+        return train_seeds(models, data, job.config.paradigm, *common, dtype=o["dtype"], progress=progress)
+    return [
+        train(
+            models[0],
+            data,
+            paradigm=job.config.paradigm,
+            n_steps=o["n_steps"],
+            save_every=o["save_every"],
+            lr=o["lr"],
+            seed=job.seeds[0],
+            backend=o["backend"],
+            device=o["device"],
+            dtype=o["dtype"],
+            progress=progress,
+        )
+    ]
+
+
+def _train_remote(job: _Job, data: Dataset) -> list[dict]:
+    """What an executor runs: the job's Histories as plain arrays (:meth:`History.to_arrays`)."""
+    return [history.to_arrays() for history in _train(job, data, lambda k: None)]
+
+
+def _target_not_shipped(x):
+    raise ValueError("the target function stays with the caller; a remote training needs only the arrays")
+
+
+def _shippable(data: Dataset) -> Dataset:
+    """``data`` without its target function (a lambda would not pickle; training needs only the arrays)."""
+    return dataclasses.replace(data, f=_target_not_shipped)
+
+
+def _run_on(executor: Executor, jobs: list[_Job], data: Dataset, update) -> list[dict]:
+    """Run every job on ``executor``; their runs' arrays, in the order of ``jobs``.
+
+    ``update(k)`` is called here, in the caller's thread, as each job's k trainings finish.
+    A KeyboardInterrupt (or any failure) while waiting cancels the jobs not yet finished.
+    """
+    # longest first, so the biggest network does not start last and finish alone
+    order = sorted(range(len(jobs)), key=lambda i: _cost(jobs[i].config), reverse=True)
+    futures = {}
+    try:
+        for i in order:
+            futures[executor.submit(_train_remote, jobs[i], data)] = i
+        remaining = set(futures)
+        while remaining:
+            finished, remaining = wait(remaining, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in finished:
+                future.result()  # a failed training raises here, and the rest are cancelled below
+                update(len(jobs[futures[future]].seeds))
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    results = {futures[f]: f.result() for f in futures}
+    return [run for i in range(len(jobs)) for run in results[i]]
 
 
 def _run(configs: list[Config], job, n_jobs: int, update) -> dict[Config, History]:
