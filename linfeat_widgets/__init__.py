@@ -13,7 +13,7 @@ from .linearize import Features, gradient_norms, linearize, predict
 from .models import make_mlp
 from .snapshots import LayerFeatures, Snapshot, SnapshotCache
 from .spectrum import Spectrum, feature_svd, ntk
-from .training import Config, History, Sweep, TrainingDiverged, sweep, train
+from .training import Band, Config, History, Sweep, TrainingDiverged, sweep, train, train_seeds
 
 __version__ = "0.1.0"
 
@@ -36,6 +36,7 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "Band",
     "Config",
     "Dataset",
     "Features",
@@ -55,6 +56,7 @@ __all__ = [
     "predict",
     "sweep",
     "train",
+    "train_seeds",
     *_LAZY,
 ]
 
