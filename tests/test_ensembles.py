@@ -243,3 +243,12 @@ def test_a_failed_remote_training_raises_and_cancels_the_rest(data):
     with pool, pytest.raises(lf.TrainingDiverged):
         lf.sweep(data, widths=(3, 4, 5), n_steps=300, lr=1e6, backend="torch", executor=pool, progress=False)
     assert any(f.cancelled() for f in pool.futures)
+
+
+def test_a_linearized_run_round_trips_through_arrays(data):
+    history = lf.train(lf.make_mlp(5, seed=0), data, n_steps=40, save_every=20, linearized=True, progress=False)
+    again = lf.History.from_arrays(history.to_arrays())
+    assert _same_run(again, history)
+    x = torch.linspace(0, 1, 9)[:, None]
+    assert type(again.model(20)) is type(history.model(20))
+    assert torch.equal(again.model(20)(x), history.model(20)(x))

@@ -91,7 +91,8 @@ def train_seeds(
             results = _sgd(np.stack(initial), next(iter(sizes)), plans, bar)
         used = "torch"
     return [
-        History(t, steps, params, train_error, test_error, init, p.config(used))
+        # the network itself trained, never its linearized model: the same config train() writes
+        History(t, steps, params, train_error, test_error, init, {**p.config(used), "linearized": False})
         for t, init, p, (steps, params, train_error, test_error) in zip(templates, initial, plans, results)
     ]
 

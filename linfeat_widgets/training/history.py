@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ..models import mlp_from_sizes, mlp_sizes
+from .linearized import LinearizedMLP
 
 __all__ = ["History"]
 
@@ -187,7 +188,9 @@ class History(Mapping):
         only once complete. Works for this package's ReLU MLPs (see :func:`mlp_sizes`).
         """
         path = Path(path)
-        sizes = mlp_sizes(self._template)
+        # a linearized run is saved as its network's sizes plus config["linearized"]
+        linearized = isinstance(self._template, LinearizedMLP)
+        sizes = mlp_sizes(self._template.network() if linearized else self._template)
         if sizes is None:
             raise ValueError("History.save supports the package's ReLU MLPs (make_mlp); this model is another module")
         if path.suffix != ".npz":
@@ -225,6 +228,8 @@ class History(Mapping):
             sizes = tuple(int(s) for s in data["sizes"])
             config = {str(k): ast.literal_eval(str(v)) for k, v in zip(data["config_keys"], data["config_values"])}
             template = mlp_from_sizes(sizes).to(torch.float64 if data["params"].dtype == np.float64 else torch.float32)
+            if config.get("linearized") is True:
+                template = _linearized_template(template, data["initial_params"])
             return cls(
                 template,
                 data["steps"],
@@ -242,9 +247,11 @@ class History(Mapping):
         Holds ``sizes`` (the MLP's layer sizes, int64 (L+1,)), ``steps`` (S,), ``params``
         (S, d), ``train_error`` and ``test_error`` (S,), ``initial_params`` (d,) and
         ``config`` (a dict of literals): no module is pickled. :meth:`from_arrays` rebuilds
-        an equal History. Works for this package's ReLU MLPs (see :func:`mlp_sizes`).
+        an equal History. Works for this package's ReLU MLPs (see :func:`mlp_sizes`) and
+        their linearized runs (``config["linearized"]``).
         """
-        sizes = mlp_sizes(self._template)
+        linearized = isinstance(self._template, LinearizedMLP)
+        sizes = mlp_sizes(self._template.network() if linearized else self._template)
         if sizes is None:
             raise ValueError("History.to_arrays supports the package's ReLU MLPs (make_mlp); this is another module")
         return {
@@ -271,6 +278,8 @@ class History(Mapping):
         with torch.random.fork_rng(devices=[]):
             template = mlp_from_sizes(tuple(int(s) for s in arrays["sizes"]))
         template = template.to(torch.float64 if params.dtype == np.float64 else torch.float32)
+        if arrays["config"].get("linearized") is True:
+            template = _linearized_template(template, np.array(arrays["initial_params"]))  # a writable copy
         return cls(
             template,
             arrays["steps"],
@@ -280,3 +289,11 @@ class History(Mapping):
             arrays["initial_params"],
             dict(arrays["config"]),
         )
+
+
+def _linearized_template(network: nn.Module, initial_params: np.ndarray) -> LinearizedMLP:
+    """The linearized model around ``network`` set to ``initial_params`` (theta_0)."""
+    with torch.no_grad():
+        for p, value in zip(network.parameters(), _Layout.of(network).split(np.asarray(initial_params))):
+            p.copy_(torch.as_tensor(value))
+    return LinearizedMLP(network)
