@@ -39,6 +39,7 @@ _LAZY: dict[str, str] = {
     "IterationSlider": ".controls",
     "LayerSelector": ".controls",
     "ParadigmSelector": ".controls",
+    "SeedSelector": ".controls",
     "WidthSelector": ".controls",
     "Explorer": ".explorer",
     "explore": ".explorer",
