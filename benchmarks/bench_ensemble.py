@@ -14,6 +14,7 @@ Run: python benchmarks/bench_ensemble.py [--steps N] [--seeds K]
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 
 import numpy as np
@@ -52,7 +53,9 @@ def main() -> None:
     two, t_two = timed(lambda: lf.sweep(data, n_jobs=2, **kwargs))
     start = time.perf_counter()
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        ) as cluster,
         Client(cluster) as client,
     ):
         executor = client.get_executor()
