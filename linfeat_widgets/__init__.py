@@ -9,6 +9,7 @@ display. The user-interface names (``panels``, ``canvas``, ``controls``, ``explo
 from __future__ import annotations
 
 from .data import Dataset, make_dataset
+from .ensemble import EnsembleCache
 from .linearize import Features, gradient_norms, linearize, predict
 from .models import make_mlp
 from .snapshots import LayerFeatures, Snapshot, SnapshotCache
@@ -50,6 +51,7 @@ __all__ = [
     "Band",
     "Config",
     "Dataset",
+    "EnsembleCache",
     "Features",
     "History",
     "LayerFeatures",
