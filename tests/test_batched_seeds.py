@@ -68,7 +68,8 @@ def test_progress_counts_every_seeds_steps(data):
     seen = []
     models = [lf.make_mlp(3, seed=s) for s in SEEDS]
     train_seeds(models, data, n_steps=25, save_every=10, seeds=SEEDS, progress=seen.append)
-    assert seen == [3, 27, 30, 15]  # steps 1, 10, 20, 25, times three seeds
+    # every batched step advances three seeds; sub-chunks end at least at each snapshot
+    assert sum(seen) == 3 * 25 and all(k % 3 == 0 for k in seen) and len(seen) >= 4
 
 
 def test_divergence_names_the_first_step_any_seed_diverged(data):

@@ -21,7 +21,7 @@ from ..data import Dataset
 from ..models import mlp_sizes
 from .history import History, flatten_parameters
 from .minibatches import minibatch_indices, snapshot_steps
-from .plan import Plan, TrainingDiverged
+from .plan import Plan, TrainingDiverged, sub_chunks
 from .progress import progress_bar
 from .trainer import make_plan, solve_ridge
 
@@ -128,42 +128,47 @@ def _sgd(theta0: np.ndarray, sizes: tuple[int, ...], plans: list[Plan], progress
     X = torch.tensor(data.X, dtype=dt, device=dev)
     y = torch.tensor(data.y, dtype=dt, device=dev)
     X_test = torch.tensor(data.X_test, dtype=dt, device=dev).expand(n_models, -1, -1)
-    y_test = torch.tensor(data.y_test, dtype=dt, device=dev)
+    # the reported and checked errors are summed in float64, as train() does in both backends
+    y64 = y.double()
+    y_test64 = torch.tensor(data.y_test, dtype=torch.float64, device=dev)
     rngs = [np.random.default_rng(p.seed) for p in plans]
 
     steps = snapshot_steps(plan.n_steps, plan.save_every)
     params = np.empty((len(steps), n_models, plan.n_params), dtype=plan.numpy_dtype)
     train_error = np.empty((len(steps), n_models))
     test_error = np.empty((len(steps), n_models))
-    done = 0
+    size, done = [16], 0
     for k, target in enumerate(steps):
-        n_chunk = int(target) - done
-        rows = np.stack([minibatch_indices(r, plan.n_samples, plan.batch_size, n_chunk) for r in rngs], axis=1)
-        rows = torch.as_tensor(rows, device=dev)  # (n_chunk, K, B)
-        losses = torch.empty((n_chunk, n_models), dtype=dt, device=dev)
-        for i in range(n_chunk):
-            batch = rows[i]
-            # the runs share no parameter, so the gradient of the summed loss is each run's own
-            loss = ((_forward(layers, X[batch]) - y[batch]) ** 2).mean(dim=1)
-            grads = torch.autograd.grad(loss.sum(), trainable)
-            with torch.no_grad():
-                for p, g in zip(trainable, grads):
-                    p.add_(g, alpha=-plan.lr)  # the update torch.optim.SGD makes
-            losses[i] = loss.detach()
-        finite = torch.isfinite(losses)
-        if not bool(finite.all()):
-            first = int(torch.nonzero(~finite.all(dim=1))[0, 0])
-            bad = losses[first][~finite[first]][0]
-            raise TrainingDiverged(done + first + 1, float(bad), plan.lr)
-        done = int(target)
+        # bounded sub-chunks, as train() runs: progress (and a sweep's cancellation) is
+        # seen about every CHUNK_SECONDS whatever save_every is
+        for n_sub in sub_chunks(int(target) - done, size):
+            rows = np.stack([minibatch_indices(r, plan.n_samples, plan.batch_size, n_sub) for r in rngs], axis=1)
+            rows = torch.as_tensor(rows, device=dev)  # (n_sub, K, B)
+            losses = torch.empty((n_sub, n_models), dtype=torch.float64, device=dev)
+            for i in range(n_sub):
+                batch = rows[i]
+                out = _forward(layers, X[batch])
+                # the runs share no parameter, so the gradient of the summed loss is each run's own
+                loss = ((out - y[batch]) ** 2).mean(dim=1)
+                grads = torch.autograd.grad(loss.sum(), trainable)
+                with torch.no_grad():
+                    for p, g in zip(trainable, grads):
+                        p.add_(g, alpha=-plan.lr)  # the update torch.optim.SGD makes
+                losses[i] = ((out.detach().double() - y64[batch]) ** 2).mean(dim=1)
+            finite = torch.isfinite(losses)
+            if not bool(finite.all()):
+                first = int(torch.nonzero(~finite.all(dim=1))[0, 0])
+                bad = losses[first][~finite[first]][0]
+                raise TrainingDiverged(done + first + 1, float(bad), plan.lr)
+            done += n_sub
+            last_loss = losses[-1].cpu().numpy()
+            progress(n_sub * n_models)
         with torch.no_grad():
-            test = ((_forward(layers, X_test) - y_test) ** 2).mean(dim=1)
+            test = ((_forward(layers, X_test).double() - y_test64) ** 2).mean(dim=1).cpu().numpy()
             flat = torch.cat([t.reshape(n_models, -1) for layer in layers for t in layer], dim=1)
-        test = test.double().cpu().numpy()
         if not np.all(np.isfinite(test)):
             raise TrainingDiverged(done, float(test[~np.isfinite(test)][0]), plan.lr, what="test error")
         params[k] = flat.detach().cpu().numpy()
-        train_error[k] = losses[-1].double().cpu().numpy()
+        train_error[k] = last_loss
         test_error[k] = test
-        progress(n_chunk * n_models)
     return [(steps, params[:, j].copy(), train_error[:, j], test_error[:, j]) for j in range(n_models)]

@@ -188,8 +188,10 @@ def train(
     dtype : ``"float32"`` (the homework's) or ``"float64"``.
     batch_size : minibatch size; defaults to the homework's ``n // 5``.
     ridge_lambda : ridge penalty for ``"ridge"`` (default 1e-5, as in the homework).
-    progress : show a progress bar when training takes more than a second; ``False``
-        for none, or a callable that receives the number of steps done after each chunk.
+    progress : ``True`` shows a progress bar when training takes more than a second;
+        ``False`` shows none; a callable receives the number of steps done after each
+        sub-chunk (at most :data:`~.plan.MAX_CHUNK_STEPS` steps, about 0.05 s), and an
+        exception it raises stops the training.
     linearized : train the network's linearized model
         ``f_lin(x; theta) = f(x; theta_0) + J(x; theta_0) (theta - theta_0)`` instead of
         the network, with the same paradigm, lr, minibatch stream, batch size, snapshots and
@@ -211,7 +213,13 @@ def train(
     ValueError
         For any bad argument, naming it and what is accepted.
     TrainingDiverged
-        (a ``ValueError``) when the loss becomes NaN or infinite; it names the step.
+        (a ``ValueError``) when the minibatch loss or the test error becomes NaN or
+        infinite (summed in float64, the same rule in both backends: see
+        :class:`TrainingDiverged`); it names the step.
+    KeyboardInterrupt
+        On Ctrl-C, within about 0.05 s: the compiled loop returns to Python between
+        bounded sub-chunks whatever ``save_every`` is. ``model`` and ``data`` are left
+        as they were; nothing is returned.
     """
     plan = make_plan(model, data, paradigm, n_steps, save_every, lr, seed, device, dtype, batch_size, ridge_lambda)
     linearized = _check_linearized(linearized, model, plan)
