@@ -8,7 +8,7 @@ import linfeat_widgets as lf
 
 distributed = pytest.importorskip("dask.distributed", reason="the 'distributed' extra (dask[distributed])")
 
-SWEEP = dict(widths=(5,), depths=(1, 2), paradigms=("all", "ridge"), seeds=(0, 3), n_steps=150, save_every=50)
+SWEEP = dict(widths=(5,), depths=(1, 2), paradigms=("all", "ridge"), seeds=(0, 3), n_steps=80, save_every=40)
 
 
 @pytest.fixture(autouse=True)
