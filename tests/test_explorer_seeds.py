@@ -116,3 +116,15 @@ def test_ensemble_cache_spectrum_band_is_cached_and_read_only(ensemble):
         band[0, 0] = 1.0
     with pytest.raises(ValueError, match="sweep must be a Sweep"):
         EnsembleCache({}, lf.Config(4, 1, "all"))
+
+
+def test_the_run_shown_first_may_name_its_seed(ensemble):
+    e = lf.Explorer(ensemble, width=4, paradigm="ridge", seed=2, n_grid=32)
+    try:
+        assert e.seed == 2 and e.seed_selector.value == 2
+        assert e.history is ensemble.history(4, 1, "ridge", seed=2)
+        np.testing.assert_allclose(e.error_panel.test_band.median.get_ydata(), ensemble.band(4, 1, "ridge").test[1])
+    finally:
+        e.close()
+    with pytest.raises(ValueError, match="seed must be one of"):
+        lf.Explorer(ensemble, seed=7)
