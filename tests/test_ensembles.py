@@ -252,3 +252,12 @@ def test_a_linearized_run_round_trips_through_arrays(data):
     x = torch.linspace(0, 1, 9)[:, None]
     assert type(again.model(20)) is type(history.model(20))
     assert torch.equal(again.model(20)(x), history.model(20)(x))
+
+
+def test_a_band_needs_the_same_snapshots_for_every_seed(data):
+    a = lf.train(lf.make_mlp(3, seed=0), data, n_steps=20, save_every=10, seed=0, progress=False)
+    b = lf.train(lf.make_mlp(3, seed=1), data, n_steps=30, save_every=10, seed=1, progress=False)
+    s = lf.Sweep(data, {lf.Config(3, 1, "all", 0): a, lf.Config(3, 1, "all", 1): b}, {})
+    assert s.seeds == (0, 1)
+    with pytest.raises(ValueError, match="saved different steps"):
+        s.band()
