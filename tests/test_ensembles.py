@@ -152,11 +152,16 @@ def test_a_sweep_built_from_configs_without_seeds_takes_the_historys_seed(data):
         ({"batch_seeds": True}, "batch_seeds=True needs backend='torch'"),
         ({"batch_seeds": "yes", "backend": "torch"}, "batch_seeds must be True, False or None"),
         ({"device": "tpu"}, "device must be"),
+        ({"n_steps": 0}, "n_steps must be an integer >= 1"),
+        ({"save_every": 1.5}, "save_every must be an integer"),
+        ({"dtype": "float16"}, "dtype must be one of"),
+        ({"lr": -1.0}, "lr must be"),
     ],
 )
 def test_bad_ensemble_arguments(data, kwargs, match):
+    kwargs = {"n_steps": 2, **kwargs}
     with pytest.raises(ValueError, match=match):
-        lf.sweep(data, widths=3, n_steps=2, progress=False, **kwargs)
+        lf.sweep(data, widths=3, progress=False, **kwargs)
 
 
 def test_seed_and_seeds_may_agree(data):

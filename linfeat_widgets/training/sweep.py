@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_int
+from .._checks import check_choice, check_float, check_int
 from ..data import Dataset
 from ..models import make_mlp, mlp_from_sizes
 from . import fast_backend
@@ -28,7 +28,7 @@ from .batched import train_seeds
 from .history import History, flatten_parameters
 from .plan import PARADIGMS
 from .progress import progress_bar
-from .trainer import BACKENDS, _check_device, train
+from .trainer import BACKENDS, DTYPES, _check_device, train
 
 __all__ = ["Band", "Config", "Sweep", "sweep"]
 
@@ -267,6 +267,11 @@ def sweep(
     seeds = _seeds(seed, seeds)
     backend = check_choice("backend", backend, BACKENDS)
     device = _check_device(device)
+    # checked here as train() checks them, so that a remote job never fails on an argument
+    n_steps = check_int("n_steps", n_steps, 1)
+    save_every = check_int("save_every", save_every, 1)
+    dtype = check_choice("dtype", dtype, DTYPES)
+    lr = None if lr is None else check_float("lr", lr, positive=True)
     if executor is not None and not isinstance(executor, Executor):
         raise ValueError(
             f"executor must be a concurrent.futures.Executor (e.g. a Dask client.get_executor()); "
