@@ -34,11 +34,14 @@ def linearized_history(sweep: Sweep, config: Config) -> History | None:
     Runs trained by ``sweep(..., linearized=True)`` are read with
     ``Sweep.history(..., linearized=True)``.
     """
-    if "linearized" not in inspect.signature(sweep.history).parameters:
+    parameters = inspect.signature(sweep.history).parameters
+    if "linearized" not in parameters:
         return None  # a Sweep from before linearized runs existed
     if not sweep.settings.get("linearized", False):
         return None
-    return sweep.history(config.width, config.depth, config.paradigm, linearized=True)
+    # the linearized run of the same seed as the network's run (sweeps of several seeds)
+    seed = {"seed": config.seed} if "seed" in parameters else {}
+    return sweep.history(config.width, config.depth, config.paradigm, linearized=True, **seed)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
