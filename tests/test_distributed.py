@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from dask import distributed  # not importorskip: the test extra installs it, and this test must run in CI
 
 import linfeat_widgets as lf
-
-distributed = pytest.importorskip("dask.distributed", reason="the 'distributed' extra (dask[distributed])")
 
 SWEEP = dict(widths=(5,), depths=(1, 2), paradigms=("all", "ridge"), seeds=(0, 3), n_steps=80, save_every=40)
 
