@@ -128,3 +128,11 @@ def test_the_run_shown_first_may_name_its_seed(ensemble):
         e.close()
     with pytest.raises(ValueError, match="seed must be one of"):
         lf.Explorer(ensemble, seed=7)
+
+
+def test_explore_trains_an_ensemble_in_one_call():
+    e = lf.explore(widths=(3,), seeds=(0, 1), n_steps=20, save_every=10, progress=False, mode="image", n_grid=32)
+    try:
+        assert e.sweep.seeds == (0, 1) and e.error_panel.test_band is not None
+    finally:
+        e.close()
