@@ -28,6 +28,7 @@ from collections.abc import Iterable
 import ipywidgets as widgets
 import matplotlib
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -98,6 +99,19 @@ def encode_png(pixels: np.ndarray, level: int = 1) -> bytes:
     )
 
 
+def _check_artists(animated) -> list:
+    """``animated`` as a list of matplotlib artists, else ``ValueError`` naming the argument."""
+    if isinstance(animated, (str, bytes)) or not isinstance(animated, Iterable):
+        raise ValueError(f"animated must be an iterable of matplotlib artists (a panel's .animated); got {animated!r}")
+    artists = list(animated)
+    for artist in artists:
+        if not isinstance(artist, Artist):
+            raise ValueError(
+                f"animated must hold matplotlib artists (a panel's .animated); got {type(artist).__name__} {artist!r}"
+            )
+    return artists
+
+
 def _is_ipympl_canvas(canvas) -> bool:
     return isinstance(canvas, widgets.DOMWidget) and type(canvas).__module__.startswith("ipympl")
 
@@ -124,7 +138,7 @@ class FigureHost:
         if not isinstance(figure, Figure):
             raise ValueError(f"figure must be a matplotlib Figure; got {type(figure).__name__}")
         self.figure = figure
-        self.animated = tuple(sorted(animated, key=lambda a: a.get_zorder()))
+        self.animated = tuple(sorted(_check_artists(animated), key=lambda a: a.get_zorder()))
         self.full_draws = 0
         self.blits = 0
         self._background = None

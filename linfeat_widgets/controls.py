@@ -86,11 +86,16 @@ class _Choice(widgets.ToggleButtons):
     """Toggle buttons over a few values; disabled when there is only one."""
 
     _name = "value"
+    _tooltip = ""
 
     def __init__(self, values, value=None, **kwargs):
         values = self._as_values(values)
         kwargs.setdefault("description", self._name)
+        kwargs.setdefault("tooltip", self._tooltip)
         kwargs.setdefault("style", {"button_width": "auto", "description_width": "initial"})
+        # a gap after each control: side by side in a row, a one-option (disabled) control
+        # must not read as its label running into the next one's ("depthparadigm")
+        kwargs.setdefault("layout", widgets.Layout(margin="2px 24px 2px 0", width="auto"))
         value = values[0] if value is None else self._check(value, values)
         super().__init__(options=[(str(v), v) for v in values], value=value, **kwargs)
         self.disabled = len(values) == 1
@@ -131,18 +136,21 @@ class WidthSelector(_Choice):
     """Choose the width (hidden units per layer) among a sweep's ``widths``."""
 
     _name = "width"
+    _tooltip = "hidden units per layer"
 
 
 class DepthSelector(_Choice):
     """Choose the depth (number of hidden layers) among a sweep's ``depths``."""
 
     _name = "depth"
+    _tooltip = "number of hidden layers"
 
 
 class ParadigmSelector(_Choice):
     """Choose the training paradigm (``"all"``, ``"output"``, ``"ridge"``) among a sweep's ``paradigms``."""
 
     _name = "paradigm"
+    _tooltip = "which parameters SGD trains: all layers, the output layer, or the ridge solve"
 
 
 class SeedSelector(_Choice):

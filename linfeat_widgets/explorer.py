@@ -15,13 +15,16 @@ import contextlib
 import dataclasses
 import functools
 import html
+import inspect
+import numbers
 import traceback
 from collections.abc import Mapping
 
 import ipywidgets as widgets
-from traitlets import Bool, CInt, TraitError, Unicode, observe, validate
+import numpy as np
+from traitlets import Any, TraitError, TraitType, observe, validate
 
-from ._checks import check_int
+from ._checks import check_float, check_int
 from .canvas import FigureHost, new_figure, resolve_mode
 from .controls import DepthSelector, IterationSlider, LayerSelector, ParadigmSelector, SeedSelector, WidthSelector
 from .data import Dataset, make_dataset
@@ -31,6 +34,7 @@ from .panel_specs import DEFAULT_PANELS, PANELS, PanelBoard, PanelContext, Panel
 from .snapshots import SnapshotCache
 from .theory_cache import TheoryCache, linearized_history
 from .training import Config, History, Sweep, sweep
+from .training.minibatches import snapshot_steps
 
 __all__ = ["Explorer", "explore"]
 
@@ -40,6 +44,41 @@ _STATE = ("width", "depth", "paradigm", "seed", "iteration", "layer", "compare")
 
 class SelectionError(TraitError, ValueError):
     """A value the explorer cannot show; a ``ValueError`` (and a ``TraitError``, so traitlets rolls back)."""
+
+
+def _whole(name: str, value, what: str) -> int:
+    """``value`` as an int if it is a whole number (not a bool, string or fraction), else SelectionError."""
+    if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    raise SelectionError(f"{name} must be an integer ({what}); got {value!r}")
+
+
+def _flag(name: str, value) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise SelectionError(f"{name} must be True or False; got {value!r}")
+
+
+class _Whole(TraitType):
+    """An integer trait that refuses, rather than truncates, 500.7, True and "500" (unlike CInt)."""
+
+    default_value = 0
+    info_text = "an integer"
+
+    def validate(self, obj, value):
+        return _whole(self.name, value, self.help)
+
+
+class _Flag(TraitType):
+    """A bool trait whose refusal is a ValueError too."""
+
+    default_value = True
+    info_text = "True or False"
+
+    def validate(self, obj, value):
+        return _flag(self.name, value)
 
 
 def _as_sweep(source, data: Dataset | None) -> Sweep:
@@ -106,13 +145,14 @@ class Explorer(widgets.VBox):
     mode : ``"ipympl"`` or ``"image"``.
     """
 
-    width = CInt(help="hidden units per layer of the run shown")
-    depth = CInt(help="number of hidden layers of the run shown")
-    paradigm = Unicode(help="training paradigm of the run shown: 'all', 'output' or 'ridge'")
-    seed = CInt(help="seed of the run shown (its initial network and minibatch stream)")
-    iteration = CInt(help="the saved step shown (SGD iteration)")
-    layer = Unicode(help="whose linearized features are drawn: a parameter name such as '0.weight', or 'all'")
-    compare = Bool(True, help="draw the initialization's features behind the selected step's")
+    # checked by the validators below, which name what is accepted (a wrong type included)
+    width = _Whole(help="hidden units per layer of the run shown")
+    depth = _Whole(help="number of hidden layers of the run shown")
+    paradigm = Any("all", help="training paradigm of the run shown: 'all', 'output' or 'ridge'")
+    seed = _Whole(help="seed of the run shown (its initial network and minibatch stream)")
+    iteration = _Whole(help="the saved step shown (SGD iteration)")
+    layer = Any("0.weight", help="whose linearized features are drawn: a parameter name such as '0.weight', or 'all'")
+    compare = _Flag(True, help="draw the initialization's features behind the selected step's")
 
     def __init__(
         self,
@@ -140,11 +180,13 @@ class Explorer(widgets.VBox):
             "max_columns": check_int("max_lines", max_lines, 1),
         }
         self.mode = resolve_mode(mode)
+        dpi = check_float("dpi", dpi, positive=True)
+        compare = _flag("compare", compare)
         config = self.sweep.config(
-            self.sweep.widths[0] if width is None else width,
-            self.sweep.depths[0] if depth is None else depth,
+            self.sweep.widths[0] if width is None else _whole("width", width, "one of the swept widths"),
+            self.sweep.depths[0] if depth is None else _whole("depth", depth, "one of the swept depths"),
             self.sweep.paradigms[0] if paradigm is None else paradigm,
-            seed,
+            None if seed is None else _whole("seed", seed, "one of the swept seeds"),
         )
         self._caches: dict[Config, SnapshotCache] = {}
         self._theories: dict[Config, TheoryCache] = {}
@@ -158,6 +200,7 @@ class Explorer(widgets.VBox):
         self.snapshots = self._cache(config)
         steps = self.history.steps
         if iteration is not None:
+            iteration = _whole("iteration", iteration, "a saved step")
             self.history.index(iteration)  # ValueError naming the saved steps
         if layer not in self.snapshots.keys:
             raise ValueError(f"layer must be one of {', '.join(map(repr, self.snapshots.keys))}; got {layer!r}")
@@ -291,7 +334,7 @@ class Explorer(widgets.VBox):
         try:
             self.sweep[self._run_config()].index(proposal.value)
         except ValueError as exc:
-            raise SelectionError(str(exc)) from None
+            raise SelectionError(f"iteration must be a saved step of the run shown: {exc}") from None
         return proposal.value
 
     @validate("layer")
@@ -480,6 +523,8 @@ def explore(
     -------
     Explorer
     """
+    # an option's typo must not cost a sweep: check what can be checked before training
+    _check_explorer_options(explorer_options, widths, depths, paradigms, n_steps, save_every)
     if data is None:
         data = make_dataset(target=target, n_samples=n_samples, sigma=sigma, seed=data_seed)
     trained = sweep(
@@ -497,3 +542,67 @@ def explore(
         progress=progress,
     )
     return Explorer(trained, **explorer_options)
+
+
+def _listed(values) -> tuple:
+    if isinstance(values, np.ndarray):
+        return tuple(np.ravel(values).tolist())
+    if isinstance(values, (str, int)) or not hasattr(values, "__iter__"):
+        return (values,)
+    return tuple(values)
+
+
+def _check_explorer_options(options: dict, widths, depths, paradigms, n_steps, save_every) -> None:
+    """Refuse the :class:`Explorer` options of :func:`explore` that would fail after the sweep trained."""
+    accepted = [name for name in inspect.signature(Explorer.__init__).parameters if name not in ("self", "sweep")]
+    accepted = [name for name in accepted if name != "data"]  # explore's own data argument
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"explore got unknown option(s) {', '.join(map(repr, unknown))}; besides sweep()'s arguments it "
+            f"accepts the Explorer's: {', '.join(accepted)}"
+        )
+    # a throwaway copy of the defaults, so the checks below see every option
+    given = {
+        name: p.default
+        for name, p in inspect.signature(Explorer.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    given.update(options)
+    checks = {
+        "mode": resolve_mode,
+        "dpi": lambda v: check_float("dpi", v, positive=True),
+        "n_grid": lambda v: check_int("n_grid", v, 2),
+        "n_principal": lambda v: check_int("n_principal", v, 1),
+        "max_lines": lambda v: check_int("max_lines", v, 1),
+        "compare": lambda v: _flag("compare", v),
+    }
+    for name, check in checks.items():
+        if name in given:
+            check(given[name])
+    for name in ("width", "depth", "paradigm", "layer", "iteration"):
+        given.setdefault(name, None)
+    widths, depths, paradigms = _listed(widths), _listed(depths), _listed(paradigms)
+    choices = {"width": widths, "depth": depths, "paradigm": paradigms}
+    for name in ("width", "depth"):
+        if given[name] is not None:
+            _whole(name, given[name], f"one of the swept {name}s")
+    for name, swept in choices.items():
+        if given[name] is not None and given[name] not in swept:
+            raise ValueError(f"{name} must be one of {swept} (the {name}s to be swept); got {given[name]!r}")
+    depth = depths[0] if given["depth"] is None else given["depth"]
+    if isinstance(depth, numbers.Integral) and 0 < depth < 10_000:
+        layers = [f"{2 * i}.{kind}" for i in range(depth + 1) for kind in ("weight", "bias")]
+        if given["layer"] not in (*layers, "all"):
+            raise ValueError(f"layer must be one of {', '.join(map(repr, (*layers, 'all')))}; got {given['layer']!r}")
+    if given["iteration"] is not None:
+        step = _whole("iteration", given["iteration"], "a saved step")
+        paradigm = paradigms[0] if given["paradigm"] is None else given["paradigm"]
+        ok_counts = all(isinstance(v, numbers.Integral) and v >= 1 for v in (n_steps, save_every))
+        if paradigm != "ridge" and ok_counts and n_steps // save_every < 10**7:
+            saved = snapshot_steps(int(n_steps), int(save_every))
+            if step not in saved:
+                raise ValueError(
+                    f"iteration must be a step that will be saved: 1, every save_every={save_every:,} and the last, "
+                    f"n_steps={n_steps:,}; got {step!r}"
+                )

@@ -145,7 +145,9 @@ def test_a_sweep_built_from_configs_without_seeds_takes_the_historys_seed(data):
     "kwargs, match",
     [
         ({"seeds": ()}, "seeds must hold at least one value"),
-        ({"seeds": (0, -1)}, "seeds must be an integer >= 0"),
+        ({"seeds": (0, -1)}, r"seeds must hold integers in \[0, 2\*\*63 - 1\]; got -1"),
+        ({"seeds": (0, 2**63)}, "seeds must hold integers"),
+        ({"seeds": (True,)}, "seeds must hold integers"),
         ({"seeds": (0, 1), "seed": 0}, r"seed and seeds disagree \(seed=0, seeds=\(0, 1\)\)"),
         ({"seeds": (2,), "seed": 1}, "seed and seeds disagree"),
         ({"executor": "dask"}, "executor must be a concurrent.futures.Executor"),
@@ -266,3 +268,20 @@ def test_a_band_needs_the_same_snapshots_for_every_seed(data):
     assert s.seeds == (0, 1)
     with pytest.raises(ValueError, match="saved different steps"):
         s.band()
+
+
+def test_the_memory_check_counts_every_seed(data, monkeypatch):
+    import importlib
+
+    from linfeat_widgets.training import plan
+
+    sweep = importlib.import_module("linfeat_widgets.training.sweep")  # the module, not the function
+
+    # 10 million snapshots of a width-3 network: about 0.64 GB per run, 5.1 GB for eight seeds
+    monkeypatch.setattr(plan, "memory_budget", lambda: 2 * 10**9)
+    args = (data, (3,), (1,), ("all",), 10_000_000, 1, "float32", 1)
+    sweep._check_sweep_memory(*args, 1)  # one seed fits
+    with pytest.raises(ValueError, match=r"this sweep \(8 training\(s\) over 8 seeds.*fewer seeds"):
+        sweep._check_sweep_memory(*args, 8)
+    with pytest.raises(ValueError, match=r"over 8 seeds"):
+        lf.sweep(data, widths=3, n_steps=10_000_000, save_every=1, seeds=range(8), progress=False)

@@ -91,6 +91,17 @@ def test_ctrl_c_stops_a_sweep_with_no_thread_left():
 
 
 @pytest.mark.slow
+def test_ctrl_c_stops_explore_before_it_builds_an_explorer():
+    report = _interrupt(
+        "lf.explore(data=data, widths=(5, 6, 7), n_steps=50_000_000, save_every=50_000_000, progress=progress,\n"
+        "           mode='image')"
+    )
+    assert "finished" not in report
+    assert report["threads"] == []
+    assert report["same_data"]
+
+
+@pytest.mark.slow
 def test_ctrl_c_stops_train_whatever_save_every_is():
     report = _interrupt("lf.train(model, data, n_steps=50_000_000, save_every=50_000_000, progress=progress)")
     assert "finished" not in report

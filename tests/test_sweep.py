@@ -76,7 +76,7 @@ def test_lookup_errors(small_sweep):
         ({"depths": (1, -1)}, "depths must be an integer >= 1"),
         ({"paradigms": ("all", "adam")}, "paradigms must be one of 'all', 'output', 'ridge'"),
         ({"init": "zeros"}, "init must be one of"),
-        ({"seed": -1}, "seed must be an integer >= 0"),
+        ({"seed": -1}, r"seed must be an integer in \[0, 2\*\*63 - 1\]; got -1"),
     ],
 )
 def test_bad_arguments(data, kwargs, match):

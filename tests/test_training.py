@@ -233,7 +233,7 @@ def test_a_custom_module_trains_with_all(data):
         ({"save_every": 0}, "save_every must be an integer >= 1"),
         ({"lr": 0.0}, "lr must be > 0"),
         ({"lr": float("nan")}, "lr must be a finite number"),
-        ({"seed": -2}, "seed must be an integer >= 0"),
+        ({"seed": -2}, r"seed must be an integer in \[0, 2\*\*63 - 1\] or None; got -2"),
         ({"dtype": "float16"}, "dtype must be one of 'float32', 'float64'"),
         ({"batch_size": 500}, "batch_size must be at most the number of training points"),
         ({"ridge_lambda": -1.0}, "ridge_lambda must be >= 0"),

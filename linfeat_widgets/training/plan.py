@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +13,20 @@ from torch import nn
 
 from ..data import Dataset
 
-__all__ = ["CHUNK_SECONDS", "DEFAULT_LR", "MAX_CHUNK_STEPS", "PARADIGMS", "Plan", "TrainingDiverged", "sub_chunks"]
+__all__ = [
+    "CHUNK_SECONDS",
+    "DEFAULT_LR",
+    "MAX_CHUNK_STEPS",
+    "MAX_SEED",
+    "PARADIGMS",
+    "Plan",
+    "TrainingDiverged",
+    "check_memory",
+    "check_progress",
+    "check_seed",
+    "memory_budget",
+    "sub_chunks",
+]
 
 #: The homework's three training paradigms.
 PARADIGMS = ("all", "output", "ridge")
@@ -51,6 +65,59 @@ def sub_chunks(n_steps: int, state: list[int]) -> Iterator[int]:
         if k == state[0]:
             rate = k / max(elapsed, 1e-6)
             state[0] = int(min(max(1.0, rate * CHUNK_SECONDS), 4 * k, MAX_CHUNK_STEPS))
+
+
+#: The largest seed accepted: seeds are stored in a History's config as 64-bit integers.
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(seed, allow_none: bool = True) -> int | None:
+    """Return ``seed`` as an int in ``[0, MAX_SEED]`` (or ``None`` where allowed), else raise ``ValueError``."""
+    if seed is None and allow_none:
+        return None
+    accepted = "an integer in [0, 2**63 - 1]" + (" or None" if allow_none else "")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be {accepted}; got {seed!r}")
+    return int(seed)
+
+
+def check_progress(progress):
+    """Return ``progress`` if it is ``True``, ``False`` or a callable, else raise ``ValueError``."""
+    if isinstance(progress, (bool, np.bool_)):
+        return bool(progress)
+    if callable(progress):
+        return progress
+    raise ValueError(
+        f"progress must be True (a progress bar), False (none) or a callable that receives the steps done; "
+        f"got {progress!r}"
+    )
+
+
+def memory_budget() -> int:
+    """Bytes a training or a sweep may ask for: half of this machine's physical memory (8 GiB if unknown)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        total = 16 * 2**30
+    return int(total) // 2
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if nbytes < 1000 or unit == "PB":
+            return f"{nbytes:,.0f} {unit}" if unit == "bytes" else f"{nbytes:,.1f} {unit}"
+        nbytes /= 1000
+    raise AssertionError("unreachable")
+
+
+def check_memory(nbytes: float, what: str, hint: str) -> None:
+    """Refuse, before allocating, what needs more than :func:`memory_budget`; the message gives the estimate."""
+    budget = memory_budget()
+    if nbytes > budget:
+        raise ValueError(
+            f"{what} would need about {_size(nbytes)} ({int(nbytes):,} bytes), more than the {_size(budget)} "
+            f"a run may use (half of this machine's memory); {hint}"
+        )
 
 
 class TrainingDiverged(ValueError):

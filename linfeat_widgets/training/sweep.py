@@ -26,9 +26,9 @@ from ..models import make_mlp, mlp_from_sizes
 from . import fast_backend
 from .batched import train_seeds
 from .history import History, flatten_parameters
-from .plan import PARADIGMS
+from .plan import PARADIGMS, check_memory, check_progress, check_seed
 from .progress import progress_bar
-from .trainer import BACKENDS, DTYPES, _check_device, train
+from .trainer import BACKENDS, DTYPES, _check_device, snapshot_bytes, train, working_bytes
 
 __all__ = ["Band", "Config", "Sweep", "sweep"]
 
@@ -222,13 +222,15 @@ def sweep(
     widths, depths : hidden units per layer and numbers of hidden layers to sweep.
     paradigms : any of ``"all"``, ``"output"``, ``"ridge"``.
     init : initialization, see :func:`make_mlp`.
-    n_steps, save_every, backend, lr, dtype, device : passed to :func:`train`;
-        ``lr=None`` uses each paradigm's default.
-    seed : the one seed (default 0) when ``seeds`` is left out.
+    n_steps, save_every, backend, lr, dtype, device : passed to :func:`train` (and
+        checked before any network is built); ``lr=None`` uses each paradigm's default.
+    seed : the one seed (default 0) when ``seeds`` is left out: an integer in
+        ``[0, 2**63 - 1]``.
     seeds : several seeds, e.g. ``range(8)``: every configuration trains once per seed
         (an ensemble; see :meth:`Sweep.band`). Giving both needs ``seeds == (seed,)``.
-    progress : one progress bar over all trainings; ``False``, or a callable receiving
-        the steps done (with ``executor``: the trainings finished).
+    progress : ``True`` (one progress bar over all trainings), ``False`` (none) or a
+        callable that receives the steps done, as in :func:`train` (with ``executor``:
+        the trainings finished).
     n_jobs : trainings run at once, in local threads. Default: one per CPU core when the
         fast backend trains (its compiled loop releases the GIL), else 1.
     executor : any :class:`concurrent.futures.Executor` (a ``ProcessPoolExecutor``, or a
@@ -267,11 +269,13 @@ def sweep(
     seeds = _seeds(seed, seeds)
     backend = check_choice("backend", backend, BACKENDS)
     device = _check_device(device)
-    # checked here as train() checks them, so that a remote job never fails on an argument
+    # what train would refuse, refused before any network is built or trained (or shipped)
     n_steps = check_int("n_steps", n_steps, 1)
     save_every = check_int("save_every", save_every, 1)
+    if lr is not None:
+        lr = check_float("lr", lr, positive=True)
     dtype = check_choice("dtype", dtype, DTYPES)
-    lr = None if lr is None else check_float("lr", lr, positive=True)
+    progress = check_progress(progress)
     if executor is not None and not isinstance(executor, Executor):
         raise ValueError(
             f"executor must be a concurrent.futures.Executor (e.g. a Dask client.get_executor()); "
@@ -288,6 +292,7 @@ def sweep(
         fast = not torch_trains and fast_backend.unavailable_reason() is None
         n_jobs = (os.cpu_count() or 1) if fast else 1
     n_jobs = check_int("n_jobs", n_jobs, 1)
+    _check_sweep_memory(data, widths, depths, paradigms, n_steps, save_every, dtype, n_jobs, len(seeds))
 
     settings = {
         "init": init,
@@ -336,12 +341,19 @@ def sweep(
     return Sweep(data, {key: histories[key] for key in order}, settings)
 
 
+def _one_of_seeds(value) -> int:
+    try:
+        return check_seed(value, allow_none=False)
+    except ValueError:
+        raise ValueError(f"seeds must hold integers in [0, 2**63 - 1]; got {value!r}") from None
+
+
 def _seeds(seed, seeds) -> tuple[int, ...]:
     if seed is not None:
-        seed = check_int("seed", seed, 0)
+        seed = check_seed(seed, allow_none=False)
     if seeds is None:
         return (0 if seed is None else seed,)
-    seeds = _values("seeds", seeds, lambda v: check_int("seeds", v, 0))
+    seeds = _values("seeds", seeds, _one_of_seeds)
     if seed is not None and seeds != (seed,):
         raise ValueError(
             f"seed and seeds disagree (seed={seed}, seeds={seeds}): give seeds=(...) for an ensemble "
@@ -519,7 +531,45 @@ def _cost(config: Config) -> int:
     return (config.depth - 1) * config.width**2 + 4 * config.width + 200
 
 
+def _n_params(width: int, depth: int) -> int:
+    """Parameters of make_mlp(width, depth): the first layer, depth - 1 square ones, the output."""
+    return 2 * width + (depth - 1) * (width * width + width) + width + 1
+
+
+def _check_sweep_memory(data, widths, depths, paradigms, n_steps, save_every, dtype, n_jobs, n_seeds=1) -> None:
+    """Refuse a sweep whose networks, snapshots or running trainings would not fit, before building any.
+
+    Every seed keeps its own runs, so the snapshots count ``n_seeds`` times.
+    """
+    configs = list(itertools.product(widths, depths))
+    itemsize = 8 if dtype == "float64" else 4
+    sizes = {(w, d): _n_params(w, d) for w, d in configs}
+    trained = n_seeds * sum(
+        sizes[w, d] * itemsize
+        + (
+            snapshot_bytes(sizes[w, d], 1, 1, dtype)
+            if p == "ridge"
+            else snapshot_bytes(sizes[w, d], n_steps, save_every, dtype)
+        )
+        for w, d in configs
+        for p in paradigms
+    )
+    batch = max(1, data.n_samples // 5)
+    running = max(working_bytes(d + 1, w, data, sizes[w, d], batch, dtype) for w, d in configs)
+    biggest = max(configs, key=lambda c: sizes[c])
+    check_memory(
+        trained + min(n_jobs, n_seeds * len(configs) * len(paradigms)) * running,
+        f"widths, depths, n_steps / save_every: this sweep "
+        f"({n_seeds * len(configs) * len(paradigms)} training(s){f' over {n_seeds} seeds' if n_seeds > 1 else ''}, "
+        f"up to width {max(widths):,} and "
+        f"{sizes[biggest]:,} parameters, {n_steps // save_every + 2:,} snapshots each)",
+        "use smaller widths or depths, " + ("fewer seeds, " if n_seeds > 1 else "") + "or raise save_every",
+    )
+
+
 def _values(name: str, values, check) -> tuple:
+    if isinstance(values, np.ndarray) and values.ndim == 0:
+        values = (values.item(),)  # a 0-d array is one value
     if isinstance(values, (str, int)) or not hasattr(values, "__iter__"):
         values = (values,)
     values = tuple(dict.fromkeys(check(v) for v in values))

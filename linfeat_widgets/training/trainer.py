@@ -15,7 +15,7 @@ from ..models import mlp_sizes
 from . import fast_backend
 from .history import History, flatten_parameters
 from .linearized import LinearizedMLP, train_linearized
-from .plan import DEFAULT_LR, PARADIGMS, Plan
+from .plan import DEFAULT_LR, MAX_CHUNK_STEPS, PARADIGMS, Plan, check_memory, check_progress, check_seed
 from .progress import progress_bar
 from .torch_backend import solve_ridge, train_torch
 
@@ -75,6 +75,9 @@ def _check_model(model, paradigm: str) -> int:
     n_params = sum(p.numel() for p in model.parameters())
     if n_params == 0:
         raise ValueError("model has no parameters to train")
+    for name, p in model.named_parameters():
+        if not bool(torch.isfinite(p.detach()).all()):
+            raise ValueError(f"model has NaN or infinite parameters (in {name!r}); train needs finite ones")
     if any(True for _ in model.buffers()):
         raise ValueError(
             "model has buffers (e.g. BatchNorm statistics); train supports models whose state is their parameters"
@@ -97,6 +100,45 @@ def _check_output(model: nn.Module, plan: Plan) -> None:
         raise ValueError(
             f"model must map inputs of shape (n, 1) to outputs of shape (n, 1); it gave {tuple(out.shape)} for n=2"
         )
+
+
+def snapshot_bytes(n_params: int, n_steps: int, save_every: int, dtype: str) -> int:
+    """Bytes of a History's snapshots (an upper bound).
+
+    At most ``n_steps // save_every + 2`` snapshots, each a parameter vector plus its step
+    and two errors.
+    """
+    itemsize = 8 if dtype == "float64" else 4
+    return (n_steps // save_every + 2) * (n_params * itemsize + 24)
+
+
+def working_bytes(n_linear: int, widest: int, data: Dataset, n_params: int, batch_size: int, dtype: str) -> int:
+    """Bytes a training needs besides its snapshots, estimated from its widest layer.
+
+    Activations of ``n_linear`` layers for a minibatch, the test set and the training set
+    (``"output"``), one sub-chunk of minibatch indices and uniforms, and three copies of
+    the parameters.
+    """
+    itemsize = 8 if dtype == "float64" else 4
+    points = batch_size + len(data.X_test) + data.n_samples
+    return (n_linear + 1) * points * widest * itemsize + MAX_CHUNK_STEPS * batch_size * 16 + 3 * n_params * itemsize
+
+
+def check_training_memory(model, data, n_params, n_steps, save_every, batch_size, dtype) -> None:
+    """Refuse a training whose snapshots or working arrays would not fit, before allocating them."""
+    check_memory(
+        snapshot_bytes(n_params, n_steps, save_every, dtype),
+        f"n_steps / save_every: {n_steps // save_every + 2:,} snapshots of {n_params:,} {dtype} parameters",
+        "raise save_every or lower n_steps",
+    )
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    widest = max((max(m.in_features, m.out_features) for m in linears), default=1)
+    check_memory(
+        working_bytes(len(linears), widest, data, n_params, batch_size, dtype),
+        f"model and batch_size: training this model (batch_size {batch_size:,}, widest layer {widest:,}, "
+        f"{n_params:,} parameters)",
+        "use a smaller width or batch_size",
+    )
 
 
 def make_plan(
@@ -125,12 +167,13 @@ def make_plan(
         lr = DEFAULT_LR[paradigm]
     else:
         lr = check_float("lr", lr, positive=True)
-    if seed is not None:
-        seed = check_int("seed", seed, 0)
+    seed = check_seed(seed)
     n = data.n_samples
     batch_size = max(1, n // 5) if batch_size is None else check_int("batch_size", batch_size, 1)
     if batch_size > n:
         raise ValueError(f"batch_size must be at most the number of training points ({n}); got {batch_size}")
+    dtype = check_choice("dtype", dtype, DTYPES)
+    check_training_memory(model, data, n_params, n_steps, save_every, batch_size, dtype)
     return Plan(
         data=data,
         paradigm=paradigm,
@@ -141,7 +184,7 @@ def make_plan(
         batch_size=batch_size,
         ridge_lambda=check_float("ridge_lambda", ridge_lambda, minimum=0.0),
         device=_check_device(device),
-        dtype=check_choice("dtype", dtype, DTYPES),
+        dtype=dtype,
         n_params=n_params,
     )
 
@@ -179,8 +222,8 @@ def train(
         last step.
     lr : SGD learning rate; defaults to the homework's 0.02 for ``"all"`` and 0.2 for
         ``"output"``.
-    seed : seed of the minibatch stream (``numpy.random.default_rng``); same seed, same
-        history. ``None`` draws fresh entropy.
+    seed : seed of the minibatch stream (``numpy.random.default_rng``), an integer in
+        ``[0, 2**63 - 1]``; same seed, same history. ``None`` draws fresh entropy.
     backend : ``"auto"`` (default: ``"fast"`` wherever it applies, see
         :func:`choose_backend`), ``"fast"`` (compiled loop, CPU, this package's MLPs) or
         ``"torch"`` (the reference loop).
@@ -211,7 +254,10 @@ def train(
     Raises
     ------
     ValueError
-        For any bad argument, naming it and what is accepted.
+        For any bad argument, naming it and what is accepted; also, before anything is
+        allocated, when the snapshots (``n_steps / save_every`` parameter vectors) or the
+        working arrays would need more than half of this machine's memory (the message
+        gives the estimate in bytes).
     TrainingDiverged
         (a ``ValueError``) when the minibatch loss or the test error becomes NaN or
         infinite (summed in float64, the same rule in both backends: see
@@ -222,6 +268,7 @@ def train(
         as they were; nothing is returned.
     """
     plan = make_plan(model, data, paradigm, n_steps, save_every, lr, seed, device, dtype, batch_size, ridge_lambda)
+    progress = check_progress(progress)
     linearized = _check_linearized(linearized, model, plan)
     template = copy.deepcopy(model).cpu().to(plan.torch_dtype)
     work = copy.deepcopy(template).to(plan.device)
