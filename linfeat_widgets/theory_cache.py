@@ -10,14 +10,15 @@ request it computes, with the functions of :mod:`linfeat_widgets.theory`:
 - :attr:`TheoryCache.spectrum`: :func:`~linfeat_widgets.theory.spectrum_history`;
 
 and per saved step the linearized model's prediction on the grid. Each is computed once
-per run; moving the selected step afterwards only indexes them. This module is part of the
+per run, on first use or in a background thread (:meth:`TheoryCache.prepare`); moving the
+selected step afterwards only indexes them. This module is part of the
 math: it imports neither matplotlib nor ipywidgets.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
+import threading
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,23 +26,19 @@ from .data import Dataset
 from .linearize import predict
 from .training import Config, History, Sweep
 
-__all__ = ["TheoryCache", "linearized_history"]
+__all__ = ["THEORY", "TheoryCache", "linearized_history"]
 
 
 def linearized_history(sweep: Sweep, config: Config) -> History | None:
     """The linearized model's History of ``config``, or None when ``sweep`` trained none.
 
-    Runs trained by ``sweep(..., linearized=True)`` are read with
-    ``Sweep.history(..., linearized=True)``.
+    Runs trained by ``sweep(..., linearized=True)`` (``sweep.has_linearized``) are read
+    with ``Sweep.history(..., linearized=True)``.
     """
-    parameters = inspect.signature(sweep.history).parameters
-    if "linearized" not in parameters:
-        return None  # a Sweep from before linearized runs existed
-    if not sweep.settings.get("linearized", False):
+    if not sweep.has_linearized:
         return None
     # the linearized run of the same seed as the network's run (sweeps of several seeds)
-    seed = {"seed": config.seed} if "seed" in parameters else {}
-    return sweep.history(config.width, config.depth, config.paradigm, linearized=True, **seed)
+    return sweep.history(config.width, config.depth, config.paradigm, seed=config.seed, linearized=True)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -50,8 +47,17 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return array
 
 
+#: The theory arrays a :class:`TheoryCache` holds, by name.
+THEORY = ("movement", "projections", "spectrum")
+
+
 class TheoryCache:
     """Kernel movement, residual projections and spectrum history of one run, each computed once.
+
+    Each array is computed on first use: reading :attr:`movement`, :attr:`projections` or
+    :attr:`spectrum` computes it there and then, or :meth:`prepare` computes several in a
+    background thread (the Explorer does so inside a running event loop, so that the kernel
+    stays responsive), after which reading them costs nothing.
 
     Parameters
     ----------
@@ -66,8 +72,9 @@ class TheoryCache:
     Attributes
     ----------
     history, data, grid, linearized : as given (grid read-only).
-    computed : names of the theory arrays computed so far (``"movement"``,
-        ``"projections"``, ``"spectrum"``).
+    computed : names (from :data:`THEORY`) of the arrays computed so far.
+    error : the exception a background computation raised, or None (reading the array
+        raises it again).
     """
 
     def __init__(
@@ -91,36 +98,91 @@ class TheoryCache:
         if grid.ndim != 1 or len(grid) < 2 or not np.all(np.isfinite(grid)):
             raise ValueError(f"grid must be a finite 1-D array of at least 2 inputs; got shape {grid.shape}")
         self.grid = _read_only(grid)
-        self.computed: set[str] = set()
+        self.error: BaseException | None = None
+        self._values: dict[str, object] = {}
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
         self._linearized_predictions: dict[int, np.ndarray] = {}
 
     def __repr__(self) -> str:
         linearized = "" if self.linearized is None else ", linearized"
         return f"TheoryCache(snapshots={len(self.history)}, computed={sorted(self.computed)}{linearized})"
 
-    @functools.cached_property
+    @property
+    def computed(self) -> set[str]:
+        """Names of the theory arrays computed so far."""
+        return set(self._values)
+
+    def ready(self, names=THEORY) -> bool:
+        """Whether every one of ``names`` (from :data:`THEORY`) is computed."""
+        return all(name in self._values for name in names)
+
+    def _compute(self, name: str):
+        from . import theory
+
+        if name == "movement":
+            return theory.kernel_movement(self.history, self.data)
+        if name == "projections":
+            return theory.residual_projections(self.history, self.data, basis="initial")
+        return _read_only(theory.spectrum_history(self.history, self.data))
+
+    def _get(self, name: str):
+        if name not in self._values:
+            if self.error is not None:
+                raise self.error
+            with self._lock:  # a background computation of the same array finishes first
+                if name not in self._values:
+                    self._values[name] = self._compute(name)
+        return self._values[name]
+
+    def prepare(self, names=THEORY, done: Callable[[], object] | None = None) -> bool:
+        """Compute ``names`` in a background thread, then call ``done()`` (in that thread).
+
+        The computation is numpy and torch work that releases the GIL for most of its time.
+        Returns False (and starts nothing) when they are all computed already, or a
+        computation is under way (its ``done`` is called, not this one).
+        """
+        names = tuple(name for name in names if name not in self._values)
+        unknown = set(names) - set(THEORY)
+        if unknown:
+            raise ValueError(f"names must be from {THEORY}; got {sorted(unknown)}")
+        if not names or (self._worker is not None and self._worker.is_alive()):
+            return False
+
+        def work():
+            try:
+                for name in names:
+                    self._get(name)
+            except Exception as exc:  # kept, raised again where the panel reads it
+                self.error = exc
+            if done is not None:
+                done()
+
+        self._worker = threading.Thread(target=work, name="linfeat-theory", daemon=True)
+        self._worker.start()
+        return True
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for a background computation to end; True when none is running any more."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return worker is None or not worker.is_alive()
+
+    @property
     def movement(self):
         """:class:`~linfeat_widgets.theory.Movement` of the run: distances (S,) at 0 and every saved step."""
-        from . import theory
+        return self._get("movement")
 
-        self.computed.add("movement")
-        return theory.kernel_movement(self.history, self.data)
-
-    @functools.cached_property
+    @property
     def projections(self):
         """:class:`~linfeat_widgets.theory.Projections` of the residual on the initial singular vectors."""
-        from . import theory
+        return self._get("projections")
 
-        self.computed.add("projections")
-        return theory.residual_projections(self.history, self.data, basis="initial")
-
-    @functools.cached_property
+    @property
     def spectrum(self) -> np.ndarray:
         """(S, k) singular values of the feature matrix at 0 and every saved step, largest first."""
-        from . import theory
-
-        self.computed.add("spectrum")
-        return _read_only(theory.spectrum_history(self.history, self.data))
+        return self._get("spectrum")
 
     @property
     def steps(self) -> np.ndarray:

@@ -285,3 +285,27 @@ def test_the_memory_check_counts_every_seed(data, monkeypatch):
         sweep._check_sweep_memory(*args, 8)
     with pytest.raises(ValueError, match=r"over 8 seeds"):
         lf.sweep(data, widths=3, n_steps=10_000_000, save_every=1, seeds=range(8), progress=False)
+
+
+def test_linearized_runs_for_every_seed_locally_and_on_an_executor(data):
+    kwargs = dict(widths=4, paradigms=("all", "ridge"), seeds=(0, 2), n_steps=30, save_every=15, linearized=True)
+    local = lf.sweep(data, progress=False, **kwargs)
+    assert local.has_linearized
+    for seed in (0, 2):
+        net = local.history(4, 1, "all", seed=seed)
+        lin = local.history(4, 1, "all", seed=seed, linearized=True)
+        assert lin.config["linearized"] is True and lin.config["seed"] == seed
+        np.testing.assert_array_equal(lin.initial_params, net.initial_params)  # same theta_0
+        alone = lf.train(
+            net.model(0), data, "all", n_steps=30, save_every=15, seed=seed, linearized=True, progress=False
+        )
+        assert _same_run(lin, alone)
+    assert not np.array_equal(local.history(seed=0, paradigm="all", linearized=True).params, lin.params)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        remote = lf.sweep(data, executor=pool, progress=False, **kwargs)
+    for config in local:
+        assert _same_run(remote[config], local[config])
+        assert _same_run(
+            remote.history(config.width, config.depth, config.paradigm, config.seed, linearized=True),
+            local.history(config.width, config.depth, config.paradigm, config.seed, linearized=True),
+        )

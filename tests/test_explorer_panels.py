@@ -52,7 +52,7 @@ def test_all_builds_eight_figures_in_three_rows(explorer):
     assert explorer.board.rows[-1] == THEORY
     for name, spec in lf.PANELS.items():
         assert getattr(explorer, spec.attribute) is explorer.board.panels[name]
-    rows = [child for child in explorer.children if explorer.hosts["movement"].widget in child.children]
+    rows = [c for c in explorer.children if explorer.hosts["movement"].widget in getattr(c, "children", ())]
     assert len(rows) == 1 and len(rows[0].children) == 3
 
 
@@ -153,3 +153,49 @@ def test_unknown_panel_names_are_refused(plain_sweep):
         lf.Explorer(plain_sweep, panels=("prediction", "kernel"), mode="image")
     with pytest.raises(ValueError, match="panels must"):
         lf.Explorer(plain_sweep, panels="everything", mode="image")
+
+
+def test_in_an_event_loop_the_theory_is_computed_in_the_background(plain_sweep, data, monkeypatch):
+    """As in a Jupyter kernel: the explorer opens at once, the theory panels say so, then draw when ready."""
+    import asyncio
+    import threading
+
+    release = threading.Event()
+    original = theory.kernel_movement
+
+    def slow(*args, **kwargs):
+        assert threading.current_thread() is not threading.main_thread()
+        release.wait(10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(theory, "kernel_movement", slow)
+
+    async def story():
+        explorer = lf.Explorer(plain_sweep, panels=("errors", "movement"), mode="image", n_grid=32)
+        try:
+            panel, host = explorer.movement_panel, explorer.hosts["movement"]
+            assert panel.pending and panel.note.get_text() == "computing…"
+            assert "computing the theory panels" in explorer.status.value
+            assert not panel.parameter_line.get_visible()
+            explorer.iteration_slider.value = 20  # the slider works meanwhile
+            assert list(explorer.error_panel.marker.get_xdata()) == [20, 20]
+            draws = host.full_draws
+            release.set()
+            for _ in range(400):
+                await asyncio.sleep(0.01)
+                if not panel.pending:
+                    break
+            assert not panel.pending and panel.note.get_text() == "" and panel.parameter_line.get_visible()
+            assert host.full_draws == draws + 1
+            assert "computing" not in explorer.status.value and "SGD iteration 20" in explorer.status.value
+            movement = lf.kernel_movement(plain_sweep.history(), data)
+            np.testing.assert_array_equal(panel.kernel_line.get_ydata(), movement.kernel_distance[1:])
+            assert list(panel.marker.get_xdata()) == [20, 20]
+        finally:
+            explorer.close()
+
+    asyncio.run(story())
+    with pytest.raises(ValueError, match="background=True needs a running event loop"):
+        lf.Explorer(plain_sweep, background=True, mode="image")
+    with pytest.raises(ValueError, match="background must be True, False or None"):
+        lf.Explorer(plain_sweep, background="yes", mode="image")

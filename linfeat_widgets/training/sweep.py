@@ -83,28 +83,35 @@ class Sweep(Mapping):
     ----------
     data : the Dataset every configuration trained on.
     widths, depths, paradigms, seeds : the swept values, in the order given.
+    has_linearized : whether each configuration's linearized model was trained too
+        (``sweep(..., linearized=True)``); iterating and indexing give the networks' runs.
     """
 
-    def __init__(self, data: Dataset, histories: dict[Config, History], settings: dict):
+    def __init__(
+        self,
+        data: Dataset,
+        histories: dict[Config, History],
+        settings: dict,
+        linearized: dict[Config, History] | None = None,
+    ):
         if not histories:
             raise ValueError("a Sweep needs at least one history")
         self.data = data
-        self._histories: dict[Config, History] = {}
-        for key, history in histories.items():
-            if not isinstance(key, Config):
-                raise ValueError(f"histories must be keyed by Config; got a key {key!r}")
-            if key.seed is None:
-                seed = history.config.get("seed")
-                key = dataclasses.replace(key, seed=seed if isinstance(seed, int) else 0)
-            if key in self._histories:
-                raise ValueError(f"histories hold {key} twice")
-            self._histories[key] = history
+        self._histories = _keyed_by_seed(histories, "histories")
+        self._linearized = None if linearized is None else _keyed_by_seed(linearized, "linearized")
+        if self._linearized is not None and set(self._linearized) != set(self._histories):
+            raise ValueError("linearized must hold one linearized History per configuration of histories")
         self.settings = dict(settings)
         keys = list(self._histories)
         self.widths = tuple(dict.fromkeys(k.width for k in keys))
         self.depths = tuple(dict.fromkeys(k.depth for k in keys))
         self.paradigms = tuple(dict.fromkeys(k.paradigm for k in keys))
         self.seeds = tuple(dict.fromkeys(k.seed for k in keys))
+
+    @property
+    def has_linearized(self) -> bool:
+        """True when every configuration's linearized model was trained too."""
+        return self._linearized is not None
 
     def __getitem__(self, key: Config) -> History:
         if isinstance(key, Config) and key.seed is None:
@@ -157,9 +164,21 @@ class Sweep(Mapping):
         depth: int | None = None,
         paradigm: str | None = None,
         seed: int | None = None,
+        linearized: bool = False,
     ) -> History:
-        """The :class:`History` of one configuration and seed (see :meth:`config`)."""
-        return self._histories[self.config(width, depth, paradigm, seed)]
+        """The :class:`History` of one configuration and seed (see :meth:`config`).
+
+        ``linearized=True`` gives the run of the network's linearized model, from the same
+        initial network (needs ``sweep(..., linearized=True)``).
+        """
+        config = self.config(width, depth, paradigm, seed)
+        if not isinstance(linearized, bool):
+            raise ValueError(f"linearized must be True or False; got {linearized!r}")
+        if not linearized:
+            return self._histories[config]
+        if self._linearized is None:
+            raise ValueError("linearized=True needs a sweep trained with sweep(..., linearized=True)")
+        return self._linearized[config]
 
     def initial_model(self, width: int | None = None, depth: int | None = None, seed: int | None = None) -> nn.Module:
         """The network every paradigm of (width, depth) started from with ``seed`` (a fresh copy)."""
@@ -188,6 +207,21 @@ class Sweep(Mapping):
         return Band(steps=steps, train=train, test=test, seeds=self.seeds)
 
 
+def _keyed_by_seed(histories: dict[Config, History], name: str) -> dict[Config, History]:
+    """``histories`` with every key's seed filled in (a key without one takes its run's seed, else 0)."""
+    keyed: dict[Config, History] = {}
+    for key, history in histories.items():
+        if not isinstance(key, Config):
+            raise ValueError(f"{name} must be keyed by Config; got a key {key!r}")
+        if key.seed is None:
+            seed = history.config.get("seed")
+            key = dataclasses.replace(key, seed=seed if isinstance(seed, int) else 0)
+        if key in keyed:
+            raise ValueError(f"{name} hold {key} twice")
+        keyed[key] = history
+    return keyed
+
+
 def sweep(
     data: Dataset,
     widths=(10, 20, 40),
@@ -207,6 +241,7 @@ def sweep(
     n_jobs: int | None = None,
     executor: Executor | None = None,
     batch_seeds: bool | None = None,
+    linearized: bool = False,
 ) -> Sweep:
     """Train every (width, depth, paradigm) of the grid for every seed, as the homework trains its widths.
 
@@ -242,6 +277,9 @@ def sweep(
     batch_seeds : train the seeds of a configuration together, in one batched torch
         computation (:func:`train_seeds`). Needs the torch backend; default: on for
         ``device="cuda"`` with several seeds, else off.
+    linearized : also train each configuration's linearized model (``train(...,
+        linearized=True)``) from the same initial network with the same settings and
+        seed; ``sweep.history(..., linearized=True)`` returns it.
 
     Returns
     -------
@@ -276,6 +314,10 @@ def sweep(
         lr = check_float("lr", lr, positive=True)
     dtype = check_choice("dtype", dtype, DTYPES)
     progress = check_progress(progress)
+    if not isinstance(linearized, bool):
+        raise ValueError(f"linearized must be True or False; got {linearized!r}")
+    if linearized and device.type != "cpu":
+        raise ValueError(f"linearized=True trains the linearized models on the CPU; got device={str(device)!r}")
     if executor is not None and not isinstance(executor, Executor):
         raise ValueError(
             f"executor must be a concurrent.futures.Executor (e.g. a Dask client.get_executor()); "
@@ -302,6 +344,7 @@ def sweep(
         "seeds": seeds,
         "backend": backend,
         "batch_seeds": batch_seeds,
+        "linearized": linearized,
     }
     options = {
         "n_steps": n_steps,
@@ -310,6 +353,7 @@ def sweep(
         "backend": backend,
         "device": str(device),
         "dtype": dtype,
+        "linearized": linearized,
     }
     initial = {
         (w, d, s): make_mlp(w, depth=d, init=init, seed=model_seed(s, w, d), elbow_range=data.x_range)
@@ -326,19 +370,25 @@ def sweep(
 
     if executor is None:
         by_key = {job.config: job for job in jobs}
-        total = n_steps * sum(len(job.seeds) for job in jobs if job.config.paradigm != "ridge")
+        runs = 2 if linearized else 1
+        total = runs * n_steps * sum(len(job.seeds) for job in jobs if job.config.paradigm != "ridge")
         with progress_bar(total, progress, "sweep") as update:
             done = _run(list(by_key), lambda key, tick: _train(by_key[key], data, tick), min(n_jobs, len(jobs)), update)
-        results = [h for key in by_key for h in done[key]]
+        results = [pair for key in by_key for pair in done[key]]
     else:
         shipped = _shippable(data)
         with progress_bar(n_trainings, progress, "sweep", unit="training") as update:
-            results = [History.from_arrays(a) for a in _run_on(executor, jobs, shipped, update)]
+            results = [
+                (History.from_arrays(net), None if lin is None else History.from_arrays(lin))
+                for net, lin in _run_on(executor, jobs, shipped, update)
+            ]
     keys = [dataclasses.replace(job.config, seed=s) for job in jobs for s in job.seeds]
-    histories = dict(zip(keys, results))
+    pairs = dict(zip(keys, results))
     # the grid's order, seed by seed: what iteration over a one-seed sweep always gave
     order = [Config(w, d, p, s) for s, w, d, p in itertools.product(seeds, widths, depths, paradigms)]
-    return Sweep(data, {key: histories[key] for key in order}, settings)
+    histories = {key: pairs[key][0] for key in order}
+    linear = {key: pairs[key][1] for key in order} if linearized else None
+    return Sweep(data, histories, settings, linearized=linear)
 
 
 def _one_of_seeds(value) -> int:
@@ -395,33 +445,42 @@ class _Job:
         return models
 
 
-def _train(job: _Job, data: Dataset, progress) -> list[History]:
-    """The Histories of ``job``, one per seed, in the order of ``job.seeds``."""
+def _train(job: _Job, data: Dataset, progress) -> list[tuple[History, History | None]]:
+    """(network's run, linearized model's run or None) of ``job``, one pair per seed, in the order of ``job.seeds``."""
     o = job.options
     models = job.models()
-    if len(job.seeds) > 1:
-        common = (o["n_steps"], o["save_every"], o["lr"], job.seeds, o["device"])
-        return train_seeds(models, data, job.config.paradigm, *common, dtype=o["dtype"], progress=progress)
-    return [
-        train(
-            models[0],
+
+    def one(model: nn.Module, seed: int, linearized: bool) -> History:
+        return train(
+            model,
             data,
             paradigm=job.config.paradigm,
             n_steps=o["n_steps"],
             save_every=o["save_every"],
             lr=o["lr"],
-            seed=job.seeds[0],
+            seed=seed,
             backend=o["backend"],
             device=o["device"],
             dtype=o["dtype"],
             progress=progress,
+            linearized=linearized,
         )
+
+    if len(job.seeds) > 1:
+        common = (o["n_steps"], o["save_every"], o["lr"], job.seeds, o["device"])
+        networks = train_seeds(models, data, job.config.paradigm, *common, dtype=o["dtype"], progress=progress)
+    else:
+        networks = [one(models[0], job.seeds[0], False)]
+    if not o["linearized"]:
+        return [(h, None) for h in networks]
+    return [(h, one(m, s, True)) for h, m, s in zip(networks, models, job.seeds)]
+
+
+def _train_remote(job: _Job, data: Dataset) -> list[tuple[dict, dict | None]]:
+    """What an executor runs: the job's runs as plain arrays (:meth:`History.to_arrays`)."""
+    return [
+        (net.to_arrays(), None if lin is None else lin.to_arrays()) for net, lin in _train(job, data, lambda k: None)
     ]
-
-
-def _train_remote(job: _Job, data: Dataset) -> list[dict]:
-    """What an executor runs: the job's Histories as plain arrays (:meth:`History.to_arrays`)."""
-    return [history.to_arrays() for history in _train(job, data, lambda k: None)]
 
 
 def _target_not_shipped(x):
@@ -433,8 +492,8 @@ def _shippable(data: Dataset) -> Dataset:
     return dataclasses.replace(data, f=_target_not_shipped)
 
 
-def _run_on(executor: Executor, jobs: list[_Job], data: Dataset, update) -> list[dict]:
-    """Run every job on ``executor``; their runs' arrays, in the order of ``jobs``.
+def _run_on(executor: Executor, jobs: list[_Job], data: Dataset, update) -> list[tuple[dict, dict | None]]:
+    """Run every job on ``executor``; (network, linearized or None) arrays per seed, in the order of ``jobs``.
 
     ``update(k)`` is called here, in the caller's thread, as each job's k trainings finish.
     A KeyboardInterrupt (or any failure) while waiting cancels the jobs not yet finished.
