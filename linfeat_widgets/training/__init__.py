@@ -2,9 +2,10 @@
 
 Modules, in the order they build on each other: ``minibatches`` (index stream, snapshot
 schedule), ``history`` (snapshots), ``plan`` (checked settings), ``torch_backend`` (the
-reference loop and the ridge solve), ``progress`` (progress bars), ``trainer``
-(:func:`train`), ``batched`` (several seeds in one batched loop), ``sweep`` (one training
-per width, depth, paradigm and seed, in threads or on an Executor).
+reference loop and the ridge solve), ``linearized`` (the linearized model and its trainer),
+``progress`` (progress bars), ``trainer`` (:func:`train`), ``batched`` (several seeds in one
+batched loop), ``sweep`` (one training per width, depth, paradigm and seed, in threads or on
+an Executor).
 """
 
 from .batched import train_seeds
