@@ -136,3 +136,15 @@ def test_explore_trains_an_ensemble_in_one_call():
         assert e.sweep.seeds == (0, 1) and e.error_panel.test_band is not None
     finally:
         e.close()
+
+
+def test_the_linearized_overlay_follows_the_selected_seed(data):
+    runs = lf.sweep(data, widths=3, seeds=(0, 1), n_steps=20, save_every=10, linearized=True, progress=False)
+    e = lf.Explorer(runs, n_grid=32, mode="image")
+    try:
+        e.seed = 1
+        linearized = runs.history(3, 1, "all", seed=1, linearized=True)
+        assert e._theory(e._config).linearized is linearized
+        np.testing.assert_array_equal(e.error_panel.linearized_line.get_ydata(), linearized.test_error)
+    finally:
+        e.close()
