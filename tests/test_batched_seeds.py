@@ -96,3 +96,10 @@ def test_bad_arguments(data):
         train_seeds([], data, seeds=())
     with pytest.raises(ValueError, match="paradigm must be one of"):
         train_seeds(models, data, "adam", seeds=SEEDS, n_steps=2)
+    with pytest.raises(ValueError, match="progress must be True"):
+        train_seeds(models, data, seeds=SEEDS, n_steps=2, progress="yes")
+    bad = lf.make_mlp(3, seed=9)
+    with torch.no_grad():
+        bad[0].weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="model"):
+        train_seeds([models[0], bad], data, seeds=(0, 1), n_steps=2)

@@ -21,7 +21,7 @@ from ..data import Dataset
 from ..models import mlp_sizes
 from .history import History, flatten_parameters
 from .minibatches import minibatch_indices, snapshot_steps
-from .plan import Plan, TrainingDiverged, sub_chunks
+from .plan import Plan, TrainingDiverged, check_progress, sub_chunks
 from .progress import progress_bar
 from .trainer import make_plan, solve_ridge
 
@@ -81,6 +81,7 @@ def train_seeds(
         make_plan(m, data, paradigm, n_steps, save_every, lr, s, device, dtype, batch_size, ridge_lambda)
         for m, s in zip(models, seeds)
     ]
+    progress = check_progress(progress)
     templates = [copy.deepcopy(m).cpu().to(plans[0].torch_dtype) for m in models]
     initial = [flatten_parameters(t) for t in templates]
     if plans[0].paradigm == "ridge":
