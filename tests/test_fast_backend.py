@@ -198,3 +198,20 @@ def test_memory_is_a_parameter_vector_per_snapshot(data):
     d = 1761
     assert history.params.shape == (4, d)
     assert history.nbytes == 5 * d * 4 + 4 * 3 * 8  # 4 snapshots + the initial vector, float32; steps and errors
+
+
+@pytest.mark.parametrize("seconds_per_step", [1e-6, 1e-4, 0.01, 0.2])
+def test_sub_chunks_stay_near_their_time_target_whatever_a_step_costs(seconds_per_step, monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(plan.time, "perf_counter", lambda: clock[0])
+    size, sizes = [1], []
+    for k in plan.sub_chunks(200_000, size):
+        sizes.append(k)
+        clock[0] += k * seconds_per_step  # the sub-chunk's work
+    assert sum(sizes) == 200_000
+    durations = [k * seconds_per_step for k in sizes[:50]]
+    # one step at least; otherwise no sub-chunk beyond its target (the 4x growth limit aside)
+    assert max(durations) <= max(seconds_per_step, plan.CHUNK_SECONDS) * 1.0001
+    assert max(sizes) <= plan.MAX_CHUNK_STEPS
+    if seconds_per_step * plan.MAX_CHUNK_STEPS > plan.CHUNK_SECONDS:
+        assert any(d > plan.CHUNK_SECONDS / 2 for d in durations)  # and it does grow to the target

@@ -164,7 +164,7 @@ def train_fast(model: nn.Module, plan: Plan, progress) -> tuple[np.ndarray, ...]
     train_error = np.empty(len(steps))
     test_error = np.empty(len(steps))
     losses = np.empty(MAX_CHUNK_STEPS)
-    size, done = [64], 0
+    size, done = [1], 0  # grows to about CHUNK_SECONDS of steps after a few sub-chunks
     for k, target in enumerate(steps):
         # bounded sub-chunks, whatever save_every is: Python sees Ctrl-C between them
         for n_sub in sub_chunks(int(target) - done, size):

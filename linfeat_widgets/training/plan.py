@@ -128,10 +128,12 @@ class TrainingDiverged(ValueError):
     mean of squared errors summed in float64 from the network's outputs in the training
     dtype, so it is infinite only when the mean itself overflows float64 (a float32 sum
     could overflow where the mean does not). A huge but finite error is not divergence:
-    the History keeps it. Both backends then stop at the same step; the one known way they
-    could still differ is a parameter that has itself become infinite while the loss is
-    still finite, since the fast kernel skips products with activations that are exactly
-    0 where PyTorch computes ``0 * inf = NaN``.
+    the History keeps it. Both backends then stop at the same step (up to their float
+    rounding, which can move a run that sits exactly at the overflow threshold). The one
+    known way they can differ beyond that: a parameter or a hidden activation that has
+    become infinite while the loss is still finite. The fast kernel skips products with
+    an exact 0 (inactive ReLUs, zero sensitivities) where PyTorch computes
+    ``0 * inf = NaN``, so PyTorch's parameters turn NaN and it stops earlier.
     """
 
     def __init__(self, step: int, value: float, lr: float | None, what: str = "minibatch loss"):

@@ -44,7 +44,7 @@ def train_torch(model: nn.Module, plan: Plan, progress) -> tuple[np.ndarray, ...
     train_error = np.empty(len(steps))
     test_error = np.empty(len(steps))
     y64, y_test64 = y.double(), y_test.double()
-    size, done = [16], 0
+    size, done = [1], 0  # grows to about CHUNK_SECONDS of steps after a few sub-chunks
     for k, target in enumerate(steps):
         for n_sub in sub_chunks(int(target) - done, size):
             rows_of = minibatch_indices(rng, plan.n_samples, plan.batch_size, n_sub)
@@ -104,7 +104,10 @@ def solve_ridge(model: nn.Module, plan: Plan) -> tuple[np.ndarray, ...]:
     with torch.no_grad():
         head.weight.copy_(torch.as_tensor(theta[:-1][None, :]))
         head.bias.copy_(torch.as_tensor(theta[-1:]))
-        train = float(F.mse_loss(model(_tensor(data.X, plan)), _tensor(data.y, plan)[:, None]))
-        test = float(F.mse_loss(model(_tensor(data.X_test, plan)), _tensor(data.y_test, plan)[:, None]))
+        # summed in float64, as the SGD backends' errors are
+        train = float(F.mse_loss(model(_tensor(data.X, plan)).double(), _tensor(data.y, plan)[:, None].double()))
+        test = float(
+            F.mse_loss(model(_tensor(data.X_test, plan)).double(), _tensor(data.y_test, plan)[:, None].double())
+        )
     params = flatten_parameters(model)[None, :]
     return np.array([1], dtype=np.int64), params, np.array([train]), np.array([test])
