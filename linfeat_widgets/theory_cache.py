@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .data import Dataset
-from .linearize import predict
+from .linearize import linearize, predict
 from .training import Config, History, Sweep
 
 __all__ = ["THEORY", "TheoryCache", "linearized_history"]
@@ -89,6 +89,10 @@ class TheoryCache:
                 raise ValueError(f"linearized must be a History or None; got {type(linearized).__name__}")
             if not np.array_equal(linearized.steps, history.steps):
                 raise ValueError("linearized must have saved the same steps as history")
+            if linearized.names != history.names or not np.allclose(
+                linearized.initial_params, history.initial_params, rtol=1e-6, atol=1e-7
+            ):
+                raise ValueError("linearized must be the linearization of history's initial network (same theta_0)")
         self.history = history
         self.data = data
         self.linearized = linearized
@@ -103,6 +107,7 @@ class TheoryCache:
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._linearized_predictions: dict[int, np.ndarray] = {}
+        self._taylor: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def __repr__(self) -> str:
         linearized = "" if self.linearized is None else ", linearized"
@@ -190,14 +195,24 @@ class TheoryCache:
         return np.concatenate([[0], self.history.steps]).astype(np.int64)
 
     def linearized_prediction(self, step: int) -> np.ndarray | None:
-        """The linearized model's prediction (m,) on :attr:`grid` at ``step``, or None without a linearized run."""
+        """The linearized model's prediction (m,) on :attr:`grid` at ``step``, or None without a linearized run.
+
+        ``f(grid; theta_0) + J(grid; theta_0) (theta_t - theta_0)`` with theta_t the
+        linearized run's parameters at ``step``: the features at theta_0 on the grid are
+        computed once per run, after which a step costs one matrix-vector product (the same
+        values as ``predict(linearized.model(step), grid)``, up to rounding).
+        """
         if self.linearized is None:
             return None
-        step = (
-            0
-            if isinstance(step, (int, np.integer)) and int(step) == 0
-            else int(self.history.steps[self.history.index(step)])
-        )
+        if not (isinstance(step, (int, np.integer)) and int(step) == 0):
+            self.history.index(step)  # ValueError naming the saved steps
+        step = int(step)
         if step not in self._linearized_predictions:
-            self._linearized_predictions[step] = _read_only(predict(self.linearized.model(step), self.grid))
+            if self._taylor is None:
+                network = self.history.model(0)
+                theta0 = self.linearized.initial_params.astype(np.float64)
+                self._taylor = (predict(network, self.grid), linearize(network, self.grid).matrix, theta0)
+            f0, features, theta0 = self._taylor
+            theta = self.linearized.params_at(step).astype(np.float64)
+            self._linearized_predictions[step] = _read_only(f0 + features @ (theta - theta0))
         return self._linearized_predictions[step]

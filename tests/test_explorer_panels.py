@@ -116,7 +116,7 @@ def test_the_linearized_model_is_overlaid(explorer, lin_sweep):
         explorer.select(width=width, iteration=step)
         linearized = lin_sweep.history(width, 1, "all", linearized=True)
         assert np.array_equal(line.get_xdata(), grid)
-        np.testing.assert_array_equal(line.get_ydata(), lf.predict(linearized.model(step), grid))
+        np.testing.assert_allclose(line.get_ydata(), lf.predict(linearized.model(step), grid), rtol=1e-9, atol=1e-12)
         errors = explorer.error_panel.linearized_line
         np.testing.assert_array_equal(errors.get_ydata(), linearized.test_error)
         assert np.array_equal(errors.get_xdata(), linearized.steps)

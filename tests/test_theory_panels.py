@@ -155,7 +155,10 @@ def test_a_board_of_all_eight_draws_outside_the_explorer(data):
     assert set(board.draw(view)) == set(lf.PANELS)
     assert board.theory == ("movement", "projections", "spectrum")
     grid = view.snapshots.grid
-    np.testing.assert_array_equal(board.panels["prediction"].linearized.get_ydata(), lf.predict(linear.model(20), grid))
+    overlay = board.panels["prediction"].linearized.get_ydata()
+    np.testing.assert_allclose(overlay, lf.predict(linear.model(20), grid), rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="same theta_0"):
+        lf.TheoryCache(history, data, linearized=lf.train(lf.make_mlp(4, seed=2), data, n_steps=40, save_every=20))
     np.testing.assert_array_equal(board.panels["errors"].linearized_line.get_ydata(), linear.test_error)
     spectra = lf.spectrum_history(history, data)
     np.testing.assert_array_equal(board.panels["spectrum_history"].lines[0].get_ydata(), spectra[:, 0])
