@@ -138,7 +138,7 @@ def _sgd(theta0: np.ndarray, sizes: tuple[int, ...], plans: list[Plan], progress
     params = np.empty((len(steps), n_models, plan.n_params), dtype=plan.numpy_dtype)
     train_error = np.empty((len(steps), n_models))
     test_error = np.empty((len(steps), n_models))
-    size, done = [16], 0
+    size, done = [1], 0  # as train(): grows to about CHUNK_SECONDS of batched steps after a few sub-chunks
     for k, target in enumerate(steps):
         # bounded sub-chunks, as train() runs: progress (and a sweep's cancellation) is
         # seen about every CHUNK_SECONDS whatever save_every is
