@@ -9,13 +9,14 @@ servers without a display. The user-interface names (``panels``, ``theory_panels
 from __future__ import annotations
 
 from .data import Dataset, make_dataset
+from .ensemble import EnsembleCache
 from .linearize import Features, gradient_norms, linearize, predict
 from .models import make_mlp
 from .snapshots import LayerFeatures, Snapshot, SnapshotCache
 from .spectrum import Spectrum, feature_svd, ntk
 from .theory import Movement, Projections, kernel_movement, residual_projections, spectrum_history
 from .theory_cache import TheoryCache
-from .training import Config, History, Sweep, TrainingDiverged, sweep, train
+from .training import Band, Config, History, Sweep, TrainingDiverged, sweep, train, train_seeds
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,7 @@ _LAZY: dict[str, str] = {
     "IterationSlider": ".controls",
     "LayerSelector": ".controls",
     "ParadigmSelector": ".controls",
+    "SeedSelector": ".controls",
     "WidthSelector": ".controls",
     "Explorer": ".explorer",
     "explore": ".explorer",
@@ -46,8 +48,10 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "Band",
     "Config",
     "Dataset",
+    "EnsembleCache",
     "Features",
     "History",
     "LayerFeatures",
@@ -71,6 +75,7 @@ __all__ = [
     "spectrum_history",
     "sweep",
     "train",
+    "train_seeds",
     *_LAZY,
 ]
 

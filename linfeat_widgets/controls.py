@@ -4,8 +4,8 @@
   ("SGD iteration").
 - :class:`LayerSelector`: whose linearized features to show, a parameter name
   (``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ...) or ``"all"``.
-- :class:`WidthSelector`, :class:`DepthSelector`, :class:`ParadigmSelector`: which
-  training run of a sweep.
+- :class:`WidthSelector`, :class:`DepthSelector`, :class:`ParadigmSelector`,
+  :class:`SeedSelector`: which training run of a sweep.
 
 Their state is the ipywidgets traits: observe ``index`` (or ``value``). Replacing the
 choices with ``set_choices`` keeps the selection where it can (the nearest step for the
@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import ipywidgets as widgets
 import numpy as np
 
-__all__ = ["DepthSelector", "IterationSlider", "LayerSelector", "ParadigmSelector", "WidthSelector"]
+__all__ = ["DepthSelector", "IterationSlider", "LayerSelector", "ParadigmSelector", "SeedSelector", "WidthSelector"]
 
 
 def _as_steps(steps) -> tuple[int, ...]:
@@ -151,6 +151,12 @@ class ParadigmSelector(_Choice):
 
     _name = "paradigm"
     _tooltip = "which parameters SGD trains: all layers, the output layer, or the ridge solve"
+
+
+class SeedSelector(_Choice):
+    """Choose the seed (initial network and minibatch stream) among a sweep's ``seeds``."""
+
+    _name = "seed"
 
 
 class LayerSelector(widgets.Dropdown):

@@ -1,7 +1,7 @@
 """The Explorer: controls and panels composed, redrawn in place; ``explore`` builds one in a call.
 
-The explorer keeps its state in traits (``width``, ``depth``, ``paradigm``, ``iteration``,
-``layer``, ``compare``). A change, from a control or from code, marks what depends on it
+The explorer keeps its state in traits (``width``, ``depth``, ``paradigm``, ``seed``,
+``iteration``, ``layer``, ``compare``). A change, from a control or from code, marks what depends on it
 and, once every consequence is settled (a new width may move the iteration to the nearest
 saved step of the new run and the layer to one the new network has), redraws each
 affected panel exactly once: a blit when only the snapshot moved, a full draw when the
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import html
 import inspect
@@ -26,8 +27,9 @@ from traitlets import Any, TraitError, TraitType, observe, validate
 
 from ._checks import check_float, check_int
 from .canvas import FigureHost, new_figure, resolve_mode
-from .controls import DepthSelector, IterationSlider, LayerSelector, ParadigmSelector, WidthSelector
+from .controls import DepthSelector, IterationSlider, LayerSelector, ParadigmSelector, SeedSelector, WidthSelector
 from .data import Dataset, make_dataset
+from .ensemble import EnsembleCache
 from .models import mlp_sizes
 from .panel_specs import DEFAULT_PANELS, PANELS, PanelBoard, PanelContext, PanelView
 from .snapshots import SnapshotCache
@@ -37,8 +39,8 @@ from .training.minibatches import snapshot_steps
 
 __all__ = ["Explorer", "explore"]
 
-_CONFIG = frozenset({"width", "depth", "paradigm"})
-_STATE = ("width", "depth", "paradigm", "iteration", "layer", "compare")
+_CONFIG = frozenset({"width", "depth", "paradigm", "seed"})
+_STATE = ("width", "depth", "paradigm", "seed", "iteration", "layer", "compare")
 
 
 class SelectionError(TraitError, ValueError):
@@ -106,7 +108,9 @@ class Explorer(widgets.VBox):
     ----------
     sweep : a :class:`Sweep` from :func:`sweep`, or one :class:`History` (then pass its
         ``data``).
-    width, depth, paradigm : the run shown first; default the sweep's first of each.
+    width, depth, paradigm, seed : the run shown first; default the sweep's first of each.
+        A sweep of several seeds also shows, in the error and singular-values panels,
+        the quartiles across its seeds, under the selected seed's own curves.
     iteration : the step shown first; defaults to the run's last saved step.
     layer : whose features panel 3 shows first: a parameter name or ``"all"``
         (default ``"0.weight"``, the homework's part (a)).
@@ -129,8 +133,8 @@ class Explorer(widgets.VBox):
 
     Attributes
     ----------
-    width, depth, paradigm, iteration, layer, compare : the state (traits; set them to
-        move the explorer, observe them to follow it).
+    width, depth, paradigm, seed, iteration, layer, compare : the state (traits; set
+        them to move the explorer, observe them to follow it).
     figures : the matplotlib Figures drawn into, one per panel, in the order of ``panels``
         (by default prediction, errors, features, singular values, principal features).
     prediction_panel, error_panel, feature_panel, spectrum_panel, principal_panel : the
@@ -138,7 +142,8 @@ class Explorer(widgets.VBox):
         figure; board : the :class:`~linfeat_widgets.panel_specs.PanelBoard` that builds
         and updates them.
     iteration_slider, layer_selector, width_selector, depth_selector, paradigm_selector,
-    compare_checkbox : the controls.
+    seed_selector, compare_checkbox : the controls (the seed selector is hidden for one
+    seed).
     status : HTML readout of the configuration, step, train and test error.
     errors : Output where an error raised while redrawing is shown (it is also raised).
     sweep, history, snapshots : the sweep, the History shown and its SnapshotCache.
@@ -149,6 +154,7 @@ class Explorer(widgets.VBox):
     width = _Whole(help="hidden units per layer of the run shown")
     depth = _Whole(help="number of hidden layers of the run shown")
     paradigm = Any("all", help="training paradigm of the run shown: 'all', 'output' or 'ridge'")
+    seed = _Whole(help="seed of the run shown (its initial network and minibatch stream)")
     iteration = _Whole(help="the saved step shown (SGD iteration)")
     layer = Any("0.weight", help="whose linearized features are drawn: a parameter name such as '0.weight', or 'all'")
     compare = _Flag(True, help="draw the initialization's features behind the selected step's")
@@ -160,6 +166,7 @@ class Explorer(widgets.VBox):
         width: int | None = None,
         depth: int | None = None,
         paradigm: str | None = None,
+        seed: int | None = None,
         iteration: int | None = None,
         layer: str = "0.weight",
         compare: bool = True,
@@ -186,9 +193,11 @@ class Explorer(widgets.VBox):
             self.sweep.widths[0] if width is None else _whole("width", width, "one of the swept widths"),
             self.sweep.depths[0] if depth is None else _whole("depth", depth, "one of the swept depths"),
             self.sweep.paradigms[0] if paradigm is None else paradigm,
+            None if seed is None else _whole("seed", seed, "one of the swept seeds"),
         )
         self._caches: dict[Config, SnapshotCache] = {}
         self._theories: dict[Config, TheoryCache] = {}
+        self._ensembles: dict[Config, EnsembleCache] = {}
         self._config: Config | None = None
         self._busy = 0
         self._syncing = False
@@ -206,6 +215,9 @@ class Explorer(widgets.VBox):
         self.width_selector = WidthSelector(self.sweep.widths, config.width)
         self.depth_selector = DepthSelector(self.sweep.depths, config.depth)
         self.paradigm_selector = ParadigmSelector(self.sweep.paradigms, config.paradigm)
+        self.seed_selector = SeedSelector(self.sweep.seeds, config.seed)
+        if len(self.sweep.seeds) == 1:
+            self.seed_selector.layout.display = "none"
         self.iteration_slider = IterationSlider(steps, int(steps[-1]) if iteration is None else int(iteration))
         self.layer_selector = LayerSelector(self.snapshots.keys, layer)
         self.compare_checkbox = widgets.Checkbox(value=bool(compare), description="show initialization", indent=False)
@@ -215,7 +227,11 @@ class Explorer(widgets.VBox):
         self.errors.add_class("linfeat-errors")
 
         context = PanelContext(
-            self.sweep.data, n_principal=n_principal, animated=True, linearized=self.sweep.has_linearized
+            self.sweep.data,
+            n_principal=n_principal,
+            animated=True,
+            linearized=self.sweep.has_linearized,
+            ensemble=len(self.sweep.seeds) > 1,
         )
         self.board = PanelBoard(panels, context, lambda size: new_figure(size, dpi, self.mode))
         for name, spec in PANELS.items():
@@ -226,6 +242,7 @@ class Explorer(widgets.VBox):
             (self.width_selector, "width"),
             (self.depth_selector, "depth"),
             (self.paradigm_selector, "paradigm"),
+            (self.seed_selector, "seed"),
             (self.layer_selector, "layer"),
             (self.compare_checkbox, "compare"),
         ):
@@ -236,7 +253,9 @@ class Explorer(widgets.VBox):
         canvases = {name: host.widget for name, host in self.hosts.items()}
         super().__init__(
             children=[
-                widgets.HBox([self.width_selector, self.depth_selector, self.paradigm_selector], layout=row),
+                widgets.HBox(
+                    [self.width_selector, self.depth_selector, self.paradigm_selector, self.seed_selector], layout=row
+                ),
                 widgets.HBox([self.iteration_slider, self.layer_selector, self.compare_checkbox], layout=row),
                 self.status,
                 *(widgets.HBox([canvases[name] for name in names], layout=row) for names in self.board.rows),
@@ -246,6 +265,7 @@ class Explorer(widgets.VBox):
         self.add_class("linfeat-explorer")
         with self._batch():
             self.width, self.depth, self.paradigm = config.width, config.depth, config.paradigm
+            self.seed = config.seed
             self.iteration = self.iteration_slider.value
             self.layer = layer
             self.compare = bool(compare)
@@ -284,6 +304,7 @@ class Explorer(widgets.VBox):
             "width_selector",
             "depth_selector",
             "paradigm_selector",
+            "seed_selector",
             "iteration_slider",
             "layer_selector",
             "compare_checkbox",
@@ -296,16 +317,17 @@ class Explorer(widgets.VBox):
             child.close()
         getattr(self, "_caches", {}).clear()
         getattr(self, "_theories", {}).clear()
+        getattr(self, "_ensembles", {}).clear()
         super().close()
 
     # --- validation: against the run the (possibly new) width, depth, paradigm select ----
     def _run_config(self) -> Config:
         try:
-            return self.sweep.config(self.width, self.depth, self.paradigm)
+            return self.sweep.config(self.width, self.depth, self.paradigm, self.seed)
         except ValueError as exc:
             raise SelectionError(str(exc)) from None
 
-    @validate("width", "depth", "paradigm")
+    @validate("width", "depth", "paradigm", "seed")
     def _valid_run(self, proposal):
         name, value = proposal.trait.name, proposal.value
         swept = getattr(self.sweep, f"{name}s")
@@ -377,6 +399,15 @@ class Explorer(widgets.VBox):
             self._theories[config] = TheoryCache(history, self.sweep.data, grid=grid, linearized=linearized)
         return self._theories[config]
 
+    def _ensemble(self, config: Config) -> EnsembleCache | None:
+        # per configuration, not per seed: switching seeds keeps the bands and each seed's cache
+        if len(self.sweep.seeds) == 1:
+            return None
+        key = dataclasses.replace(config, seed=None)
+        if key not in self._ensembles:
+            self._ensembles[key] = EnsembleCache(self.sweep, config, self._cache)
+        return self._ensembles[key]
+
     def _flush(self) -> None:
         """Settle the consequences of the pending changes, then redraw what they affect, once."""
         if not self._pending:
@@ -418,6 +449,7 @@ class Explorer(widgets.VBox):
             self.width_selector.set_choices(self.sweep.widths, self.width)
             self.depth_selector.set_choices(self.sweep.depths, self.depth)
             self.paradigm_selector.set_choices(self.sweep.paradigms, self.paradigm)
+            self.seed_selector.set_choices(self.sweep.seeds, self.seed)
             self.iteration_slider.set_choices(self.history.steps, self.iteration)
             self.layer_selector.set_choices(self.snapshots.keys, self.layer)
             self.compare_checkbox.value = self.compare
@@ -434,7 +466,10 @@ class Explorer(widgets.VBox):
 
     def _view(self, compute_theory: bool = True) -> PanelView:
         theory = self._theory(self._config)
-        return PanelView(self.history, self.snapshots, self.iteration, self.layer, self.compare, theory, compute_theory)
+        ensemble = self._ensemble(self._config)
+        return PanelView(
+            self.history, self.snapshots, self.iteration, self.layer, self.compare, theory, compute_theory, ensemble
+        )
 
     def _theory_ready(self, config: Config) -> None:
         """Draw the theory panels once their arrays, computed in the background, are there (in the event loop)."""
@@ -451,11 +486,12 @@ class Explorer(widgets.VBox):
     def _show_status(self) -> None:
         config, i = self._config, self.history.index(self.iteration)
         what = "ridge solution" if config.paradigm == "ridge" else f"SGD iteration {self.iteration:,}"
+        seed = f", seed {config.seed} of {len(self.sweep.seeds)}" if len(self.sweep.seeds) > 1 else ""
         self.status.value = (
             f"<b>{what}</b> &nbsp; train error {self.history.train_error[i]:.4g} &nbsp; "
             f"test error {self.history.test_error[i]:.4g} &nbsp; "
             f"<span style='color:#666'>width {config.width}, depth {config.depth}, "
-            f"paradigm {html.escape(config.paradigm)}, {len(self.history)} snapshots</span>"
+            f"paradigm {html.escape(config.paradigm)}{seed}, {len(self.history)} snapshots</span>"
         )
         theory = self._theories.get(config)
         if (
@@ -502,8 +538,9 @@ def explore(
     init="elbows",
     n_steps: int = 150_000,
     save_every: int = 1000,
-    seed: int = 0,
+    seed: int | None = None,
     backend: str = "auto",
+    seeds=None,
     lr: float | None = None,
     progress: bool = True,
     **explorer_options,
@@ -519,8 +556,8 @@ def explore(
     ----------
     data : a ready Dataset; otherwise one is made by :func:`make_dataset` from
         ``target``, ``n_samples``, ``sigma`` and ``data_seed``.
-    widths, depths, paradigms, init, n_steps, save_every, seed, backend, lr : passed to
-        :func:`sweep`.
+    widths, depths, paradigms, init, n_steps, save_every, seed, backend, seeds, lr : passed
+        to :func:`sweep` (``seeds=range(8)``: an ensemble, shown with quartile bands).
     progress : show a progress bar while training.
     **explorer_options : passed to :class:`Explorer` (``width``, ``layer``, ``mode``, ...).
 
@@ -542,6 +579,7 @@ def explore(
         save_every=save_every,
         seed=seed,
         backend=backend,
+        seeds=seeds,
         lr=lr,
         progress=progress,
     )

@@ -26,6 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .data import Dataset
+from .ensemble import EnsembleCache
 from .panels import ErrorPanel, FeaturePanel, Panel, PredictionPanel, PrincipalFeaturePanel, SpectrumPanel
 from .snapshots import SnapshotCache
 from .theory_cache import THEORY, TheoryCache
@@ -62,12 +63,14 @@ class PanelContext:
     n_principal : principal features drawn.
     animated : mark the per-snapshot artists animated (for blitting hosts).
     linearized : the sweep holds linearized runs (panels then build their overlays).
+    ensemble : the sweep holds several seeds (panels then build their quartile bands).
     """
 
     data: Dataset
     n_principal: int = 4
     animated: bool = False
     linearized: bool = False
+    ensemble: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,6 +90,8 @@ class PanelView:
     compute_theory : a theory panel whose arrays are not computed yet computes them (True),
         or shows that they are being computed elsewhere (False: the Explorer computes
         them in a background thread and draws them when they are ready).
+    ensemble : the :class:`~linfeat_widgets.ensemble.EnsembleCache` of the run's
+        configuration across seeds, or None: then no quartile bands are drawn.
     """
 
     history: History
@@ -96,6 +101,7 @@ class PanelView:
     compare: bool = True
     theory: TheoryCache | None = None
     compute_theory: bool = True
+    ensemble: EnsembleCache | None = None
 
     @classmethod
     def of(
@@ -195,6 +201,9 @@ def _draw_errors(panel: ErrorPanel, view: PanelView, changed: frozenset[str]) ->
             history.test_error,
             None if linearized is None else linearized.test_error,
         )
+    if "history" in changed and panel.train_band is not None:
+        band = None if view.ensemble is None else view.ensemble.errors
+        layout = panel.set_bands(view.history.steps, *((None, None) if band is None else (band.train, band.test)))
     snap = view.snapshots.snapshot(view.step)
     return panel.update(view.step, snap.train_error, snap.test_error) or layout
 
@@ -217,7 +226,8 @@ def _draw_spectrum(panel: SpectrumPanel, view: PanelView, changed: frozenset[str
     first, last = _first_and_last(view)
     if "history" in changed:
         panel.reset(first.singular_values, last.singular_values)
-    return panel.update(view.snapshots.snapshot(view.step).singular_values, first.singular_values)
+    band = None if view.ensemble is None else view.ensemble.spectrum_band(view.step)
+    return panel.update(view.snapshots.snapshot(view.step).singular_values, first.singular_values, band)
 
 
 def _draw_principal(panel: PrincipalFeaturePanel, view: PanelView, changed: frozenset[str]) -> bool:
@@ -270,7 +280,7 @@ _SPECS = (
         "train and test error against the iteration, the selected step marked",
         (4.4, 3.5),
         _RUN_AND_STEP,
-        lambda ax, c: ErrorPanel(ax, animated=c.animated, linearized=c.linearized),
+        lambda ax, c: ErrorPanel(ax, animated=c.animated, linearized=c.linearized, bands=c.ensemble),
         _draw_errors,
     ),
     PanelSpec(
@@ -288,7 +298,7 @@ _SPECS = (
         "singular values of the feature matrix at the selected step and at initialization",
         (3.3, 3.0),
         _RUN_AND_STEP,
-        lambda ax, c: SpectrumPanel(ax, animated=c.animated),
+        lambda ax, c: SpectrumPanel(ax, animated=c.animated, band=c.ensemble),
         _draw_spectrum,
     ),
     PanelSpec(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import rcParams
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.ticker import NullFormatter
 
 from .data import Dataset
@@ -31,6 +31,7 @@ __all__ = [
     "Panel",
     "PredictionPanel",
     "PrincipalFeaturePanel",
+    "QuartileBand",
     "SpectrumPanel",
     "elbows_inside",
     "relu_vertices",
@@ -133,6 +134,40 @@ def _span(*arrays) -> tuple[float, float]:
 
 def _cycle_colors() -> list:
     return rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+
+
+class QuartileBand:
+    """A band between the 25th and 75th percentile across seeds, with the median as a thin dashed line.
+
+    Drawn below the selected seed's own line (``zorder`` 1), built once and updated with
+    :meth:`set`.
+
+    Attributes
+    ----------
+    fill : PolyCollection of the band; median : Line2D of the median.
+    """
+
+    def __init__(self, ax: Axes, color, label: str | None = None):
+        self.fill = PolyCollection([np.zeros((0, 2))], facecolor=color, edgecolor="none", alpha=0.22, zorder=1)
+        ax.add_collection(self.fill)
+        (self.median,) = ax.plot([], [], "--", color=color, linewidth=0.9, alpha=0.9, zorder=1.5, label=label)
+
+    @property
+    def artists(self) -> tuple:
+        """The band and the median line."""
+        return self.fill, self.median
+
+    def set(self, x: np.ndarray, quartiles: np.ndarray | None) -> None:
+        """Show ``quartiles`` (3, k): 25th, 50th and 75th percentile at ``x`` (k,); None empties the band."""
+        if quartiles is None:
+            self.fill.set_verts([np.zeros((0, 2))])
+            self.median.set_data([], [])
+            return
+        x = np.asarray(x, dtype=np.float64)
+        low, middle, high = np.asarray(quartiles, dtype=np.float64)
+        outline = np.concatenate([np.column_stack([x, low]), np.column_stack([x[::-1], high[::-1]])])
+        self.fill.set_verts([outline])
+        self.median.set_data(x, middle)
 
 
 def _legend_above(ax: Axes, **kwargs) -> None:
@@ -247,18 +282,25 @@ class ErrorPanel(Panel):
     ax : the Axes to draw on.
     animated : mark the marker artists animated (for blitting hosts).
     linearized : also draw the linearized model's test error.
+    bands : also draw quartile bands across seeds (see :meth:`set_bands`), under the
+        selected seed's curves.
 
     Attributes
     ----------
     train_line, test_line : Line2D "Train Error" and "Test Error" (static per history).
     linearized_line : Line2D "Test Error (linearized)", or None when built without it.
+    train_band, test_band : :class:`QuartileBand` across seeds, or None when built without.
     marker : vertical Line2D at the selected step; selected : its two dots on the curves.
     """
 
-    def __init__(self, ax: Axes, *, animated: bool = False, linearized: bool = False):
+    def __init__(self, ax: Axes, *, animated: bool = False, linearized: bool = False, bands: bool = False):
         super().__init__(ax, animated)
         (self.train_line,) = ax.plot([], [], label="Train Error")
         (self.test_line,) = ax.plot([], [], label="Test Error")
+        self.train_band = self.test_band = None
+        if bands:
+            self.train_band = QuartileBand(ax, self.train_line.get_color())
+            self.test_band = QuartileBand(ax, self.test_line.get_color(), label="median, 25-75% of seeds")
         self.linearized_line = None
         if linearized:
             (self.linearized_line,) = ax.plot([], [], "--", color="purple", label="Test Error (linearized)")
@@ -271,7 +313,8 @@ class ErrorPanel(Panel):
         ax.set_xlim(0.0, 1.0)
         ax.set_xlabel("SGD iteration")
         ax.set_ylabel("MSE")
-        _legend_above(ax, ncols=3 if linearized else 2, fontsize="x-small" if linearized else "small")
+        wide = linearized or bands
+        _legend_above(ax, ncols=3 if wide else 2, fontsize="x-small" if wide else "small")
         self._steps = np.zeros(0)
 
     def set_history(
@@ -304,6 +347,25 @@ class ErrorPanel(Panel):
         low, high = (steps[0] - 1.0, steps[0] + 1.0) if len(steps) == 1 else (min(0.0, steps[0]), steps[-1])
         self.ax.set_xlim(low, high)
         errors = np.concatenate([train_error, test_error])
+        errors = errors[errors > 0]
+        limits = _AutoLimits(log=True, margin=0.05, min_span=1.0).fit(*_span(errors))
+        if limits is not None:
+            self.ax.set_ylim(*limits)
+        return True
+
+    def set_bands(self, steps: np.ndarray, train: np.ndarray | None, test: np.ndarray | None) -> bool:
+        """Draw the quartiles across seeds ``train`` and ``test`` (3, S) at ``steps`` (S,). Changes the layout.
+
+        Call after :meth:`set_history`; the y-limits then also hold the bands. A panel
+        built without ``bands=True`` ignores them.
+        """
+        if self.train_band is None:
+            return False
+        self.train_band.set(steps, train)
+        self.test_band.set(steps, test)
+        shown = [a for a in (train, test) if a is not None]
+        errors = np.concatenate([np.asarray(a).reshape(-1) for a in (*shown, self.test_line.get_ydata())])
+        errors = np.concatenate([errors, np.asarray(self.train_line.get_ydata())])
         errors = errors[errors > 0]
         limits = _AutoLimits(log=True, margin=0.05, min_span=1.0).fit(*_span(errors))
         if limits is not None:
@@ -391,15 +453,26 @@ class FeaturePanel(Panel):
 class SpectrumPanel(Panel):
     """Singular values of the feature matrix (log scale) at the selected step, beside the initialization's.
 
+    Parameters
+    ----------
+    ax : the Axes to draw on.
+    animated : mark the per-snapshot artists animated (for blitting hosts).
+    band : also draw a quartile band across seeds at the selected step (see :meth:`update`).
+
     Attributes
     ----------
     current : Line2D of the selected snapshot's singular values (orange dots).
     initial : Line2D of the initialization's (grey dots, static per history).
+    band : :class:`QuartileBand` across seeds at the selected step, or None when built without.
     """
 
-    def __init__(self, ax: Axes, *, animated: bool = False):
+    def __init__(self, ax: Axes, *, animated: bool = False, band: bool = False):
         super().__init__(ax, animated)
         (self.initial,) = ax.plot([], [], "o", color="0.6", markersize=3, label="initial")
+        self.band = None
+        if band:
+            self.band = QuartileBand(ax, "darkorange")
+            self._dynamic(*self.band.artists)
         (line,) = ax.plot([], [], "o", color="darkorange", markersize=3, label="selected")
         self.current = self._dynamic(line)
         ax.set_yscale("log")
@@ -421,9 +494,18 @@ class SpectrumPanel(Panel):
             self._y.include(*_span(values[values > 0]))
             self._x.include(1.0, float(max(len(values), 1)))
 
-    def update(self, singular_values: np.ndarray, initial: np.ndarray | None = None) -> bool:
-        """Show ``singular_values`` (r,) and the initialization's ``initial`` (r0,); True if the layout changed."""
+    def update(
+        self, singular_values: np.ndarray, initial: np.ndarray | None = None, band: np.ndarray | None = None
+    ) -> bool:
+        """Show ``singular_values`` (r,) and the initialization's ``initial`` (r0,); True if the layout changed.
+
+        ``band`` (3, k): the 25th, 50th and 75th percentile across seeds of the first k
+        singular values at the same step, drawn under the selected seed's dots (ignored by
+        a panel built without ``band=True``).
+        """
         layout = False
+        if self.band is not None:
+            self.band.set(np.arange(1, 0 if band is None else np.shape(band)[1] + 1), band)
         if initial is not self._shown_initial:
             shown = np.zeros(0) if initial is None else np.asarray(initial)
             self.initial.set_data(np.arange(1, len(shown) + 1), shown)
@@ -432,6 +514,8 @@ class SpectrumPanel(Panel):
         s = np.asarray(singular_values)
         self.current.set_data(np.arange(1, len(s) + 1), s)
         both = np.concatenate([s, np.zeros(0) if initial is None else np.asarray(initial)])
+        if band is not None and self.band is not None:
+            both = np.concatenate([both, np.asarray(band).reshape(-1)])
         y = self._y.fit(*_span(both[both > 0]))
         if y is not None:
             self.ax.set_ylim(*y)

@@ -37,7 +37,8 @@ def linearized_history(sweep: Sweep, config: Config) -> History | None:
     """
     if not sweep.has_linearized:
         return None
-    return sweep.history(config.width, config.depth, config.paradigm, linearized=True)
+    # the linearized run of the same seed as the network's run (sweeps of several seeds)
+    return sweep.history(config.width, config.depth, config.paradigm, seed=config.seed, linearized=True)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-MATH = ["data", "models", "training", "linearize", "spectrum", "theory", "snapshots", "theory_cache"]
+MATH = ["data", "models", "training", "linearize", "spectrum", "theory", "snapshots", "theory_cache", "ensemble"]
 PACKAGE = Path(__file__).resolve().parent.parent / "linfeat_widgets"
 
 # data -> models -> training -> linearize -> spectrum -> theory -> snapshots -> panels -> controls -> explorer
@@ -22,6 +22,7 @@ STAGES = {
     "theory": 4.5,  # after spectrum, which it builds on; before snapshots, which may reuse it
     "snapshots": 5,
     "theory_cache": 5,
+    "ensemble": 5,  # quartiles across seeds, from each seed's SnapshotCache
     "panels": 6,
     "theory_panels": 6,
     "panel_specs": 6,

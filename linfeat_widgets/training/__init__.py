@@ -3,14 +3,16 @@
 Modules, in the order they build on each other: ``minibatches`` (index stream, snapshot
 schedule), ``history`` (snapshots), ``plan`` (checked settings), ``torch_backend`` (the
 reference loop and the ridge solve), ``linearized`` (the linearized model and its trainer),
-``progress`` (progress bars), ``trainer`` (:func:`train`), ``sweep`` (one training per
-width, depth and paradigm).
+``progress`` (progress bars), ``trainer`` (:func:`train`), ``batched`` (several seeds in one
+batched loop), ``sweep`` (one training per width, depth, paradigm and seed, in threads or on
+an Executor).
 """
 
+from .batched import train_seeds
 from .history import History
 from .minibatches import minibatch_indices, snapshot_steps
 from .plan import DEFAULT_LR, PARADIGMS, TrainingDiverged
-from .sweep import Config, Sweep, sweep
+from .sweep import Band, Config, Sweep, sweep
 from .trainer import BACKENDS, DTYPES, BackendFallbackWarning, choose_backend, train
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "DTYPES",
     "PARADIGMS",
     "BackendFallbackWarning",
+    "Band",
     "Config",
     "History",
     "Sweep",
@@ -28,4 +31,5 @@ __all__ = [
     "snapshot_steps",
     "sweep",
     "train",
+    "train_seeds",
 ]

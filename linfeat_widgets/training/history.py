@@ -301,6 +301,56 @@ class History(Mapping):
             fields["config"],
         )
 
+    # --- a compact form for other processes ---------------------------------------------
+    def to_arrays(self) -> dict[str, Any]:
+        """The run as plain arrays and literals, to send to or from another process.
+
+        Holds ``sizes`` (the MLP's layer sizes, int64 (L+1,)), ``steps`` (S,), ``params``
+        (S, d), ``train_error`` and ``test_error`` (S,), ``initial_params`` (d,) and
+        ``config`` (a dict of literals): no module is pickled. :meth:`from_arrays` rebuilds
+        an equal History. Works for this package's ReLU MLPs (see :func:`mlp_sizes`) and
+        their linearized runs (``config["linearized"]``).
+        """
+        linearized = isinstance(self._template, LinearizedMLP)
+        sizes = mlp_sizes(self._template.network() if linearized else self._template)
+        if sizes is None:
+            raise ValueError("History.to_arrays supports the package's ReLU MLPs (make_mlp); this is another module")
+        return {
+            "sizes": np.array(sizes, dtype=np.int64),
+            "steps": self.steps,
+            "params": self.params,
+            "train_error": self.train_error,
+            "test_error": self.test_error,
+            "initial_params": self.initial_params,
+            "config": dict(self.config),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, Any]) -> History:
+        """The History that :meth:`to_arrays` described, bit for bit."""
+        missing = {"sizes", "steps", "params", "train_error", "test_error", "initial_params", "config"} - set(arrays)
+        if missing:
+            raise ValueError(f"arrays must hold the keys of History.to_arrays(); missing {sorted(missing)}")
+        params = np.asarray(arrays["params"])
+        if params.dtype not in (np.float32, np.float64):
+            raise ValueError(f"arrays['params'] must be float32 or float64; got {params.dtype}")
+        # building the template must not draw from torch's global generator: the caller's
+        # random stream stays where it was
+        with torch.random.fork_rng(devices=[]):
+            template = mlp_from_sizes(tuple(int(s) for s in arrays["sizes"]))
+        template = template.to(torch.float64 if params.dtype == np.float64 else torch.float32)
+        if arrays["config"].get("linearized") is True:
+            template = _linearized_template(template, np.array(arrays["initial_params"]))  # a writable copy
+        return cls(
+            template,
+            arrays["steps"],
+            params,
+            arrays["train_error"],
+            arrays["test_error"],
+            arrays["initial_params"],
+            dict(arrays["config"]),
+        )
+
 
 def _umask() -> int:
     """The process's umask, read without changing it where the system allows."""

@@ -9,8 +9,10 @@ __all__ = ["progress_bar"]
 
 
 @contextlib.contextmanager
-def progress_bar(total: int, progress: bool | Callable[[int], object], desc: str) -> Iterator[Callable[[int], object]]:
-    """Yield ``update(k)``, to be called with the number of steps just done.
+def progress_bar(
+    total: int, progress: bool | Callable[[int], object], desc: str, unit: str = "step"
+) -> Iterator[Callable[[int], object]]:
+    """Yield ``update(k)``, to be called with the number of ``unit`` (steps, trainings) just done.
 
     ``progress`` is ``True`` (a tqdm bar, in the terminal or as a notebook widget, shown
     only once the work has taken more than a second), ``False`` (nothing), or a callable
@@ -24,5 +26,5 @@ def progress_bar(total: int, progress: bool | Callable[[int], object], desc: str
         return
     from tqdm.auto import tqdm
 
-    with tqdm(total=total, desc=desc, unit="step", delay=1.0, leave=False) as bar:
+    with tqdm(total=total, desc=desc, unit=unit, delay=1.0, leave=False) as bar:
         yield bar.update

@@ -268,8 +268,8 @@ def train(
         as they were; nothing is returned.
     """
     plan = make_plan(model, data, paradigm, n_steps, save_every, lr, seed, device, dtype, batch_size, ridge_lambda)
-    linearized = _check_linearized(linearized, model, plan)
     progress = check_progress(progress)
+    linearized = _check_linearized(linearized, model, plan)
     template = copy.deepcopy(model).cpu().to(plan.torch_dtype)
     work = copy.deepcopy(template).to(plan.device)
     _check_output(work, plan)
