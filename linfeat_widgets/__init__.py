@@ -13,7 +13,7 @@ from .linearize import Features, gradient_norms, linearize, predict
 from .models import make_mlp
 from .snapshots import LayerFeatures, Snapshot, SnapshotCache
 from .spectrum import Spectrum, feature_svd, ntk
-from .training import Config, History, Sweep, TrainingDiverged, sweep, train
+from .training import Config, History, LiveRun, Sweep, TrainingDiverged, sweep, train
 
 __version__ = "0.1.0"
 
@@ -41,6 +41,7 @@ __all__ = [
     "Features",
     "History",
     "LayerFeatures",
+    "LiveRun",
     "Snapshot",
     "SnapshotCache",
     "Spectrum",

@@ -3,10 +3,12 @@
 Modules, in the order they build on each other: ``minibatches`` (index stream, snapshot
 schedule), ``history`` (snapshots), ``plan`` (checked settings), ``torch_backend`` (the
 reference loop and the ridge solve), ``progress`` (progress bars), ``trainer``
-(:func:`train`), ``sweep`` (one training per width, depth and paradigm).
+(:func:`train`), ``sweep`` (one training per width, depth and paradigm),
+``live`` (one run trained in a background thread, paused at will).
 """
 
 from .history import History
+from .live import LiveRun
 from .minibatches import minibatch_indices, snapshot_steps
 from .plan import DEFAULT_LR, PARADIGMS, TrainingDiverged
 from .sweep import Config, Sweep, sweep
@@ -20,6 +22,7 @@ __all__ = [
     "BackendFallbackWarning",
     "Config",
     "History",
+    "LiveRun",
     "Sweep",
     "TrainingDiverged",
     "choose_backend",

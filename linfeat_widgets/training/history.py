@@ -76,6 +76,8 @@ class History(Mapping):
     initial_params : (d,) the parameters before training (step 0).
     names, shapes : name and shape of each parameter tensor.
     config : dict of the run's settings (paradigm, lr, seed, backend, dtype, ...).
+    lr : float64 (S,) the learning rate of the chunk ending at each snapshot, for runs whose
+        rate changed along the way (a live run); ``None`` when it is ``config["lr"]`` throughout.
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class History(Mapping):
         test_error: np.ndarray,
         initial_params: np.ndarray,
         config: dict[str, Any],
+        lr: np.ndarray | None = None,
     ):
         self._template = copy.deepcopy(template).cpu()
         self._layout = _Layout.of(self._template)
@@ -102,6 +105,11 @@ class History(Mapping):
         if self.params.shape != (n, self._layout.n_params) or len(self.train_error) != n or len(self.test_error) != n:
             raise ValueError("History arrays disagree in length")
         self._position = {int(s): i for i, s in enumerate(self.steps)}
+        self.lr = None if lr is None else np.array(lr, dtype=np.float64)
+        if self.lr is not None:
+            if self.lr.shape != (n,) or not np.all(np.isfinite(self.lr)) or np.any(self.lr <= 0):
+                raise ValueError(f"lr must hold one positive finite learning rate per snapshot ({n}); got {lr!r}")
+            self.lr.setflags(write=False)
 
     # --- the homework's dict interface -------------------------------------------------
     def __getitem__(self, step: int) -> dict[str, Any]:
@@ -203,6 +211,8 @@ class History(Mapping):
             "config_keys": np.array(list(self.config), dtype=str),
             "config_values": np.array([repr(v) for v in self.config.values()], dtype=str),
         }
+        if self.lr is not None:
+            arrays["lr"] = self.lr
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
@@ -233,4 +243,5 @@ class History(Mapping):
                 data["test_error"],
                 data["initial_params"],
                 config,
+                lr=data["lr"] if "lr" in data else None,
             )
