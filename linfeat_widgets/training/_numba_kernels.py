@@ -63,7 +63,11 @@ def forward(theta, wt, sizes, w_off, b_off, X, acts, z):
 
 @jit
 def sgd(theta, wt, sizes, w_off, b_off, X, y, batches, lr, losses, acts, xb, g, g_prev, grad):
-    """Run len(batches) SGD steps on every parameter in place; index of a non-finite loss, or -1."""
+    """Run len(batches) SGD steps on every parameter in place; index of a non-finite loss, or -1.
+
+    ``losses`` (float64, at least len(batches)) receives each step's minibatch MSE,
+    computed before that step's update.
+    """
     n_layers = sizes.shape[0] - 1
     n_steps, batch = batches.shape
     top = acts[n_layers]
@@ -75,9 +79,13 @@ def sgd(theta, wt, sizes, w_off, b_off, X, y, batches, lr, losses, acts, xb, g, 
         forward(theta, wt, sizes, w_off, b_off, xb, acts, g_prev[0])
         loss = 0.0
         for p in range(batch):
-            diff = top[p, 0] - y[batches[s, p]]
-            loss += diff * diff
+            out, target = top[p, 0], y[batches[s, p]]
+            diff = out - target
             g[p, 0] = 2.0 * diff / batch
+            # the loss is summed in float64 from the outputs, in every dtype and in both
+            # backends, so it is infinite only when the mean itself is (see TrainingDiverged)
+            d = np.float64(out) - np.float64(target)
+            loss += d * d
         loss = loss / batch
         losses[s] = loss
         if not np.isfinite(loss):
@@ -145,7 +153,7 @@ def mse(theta, wt, sizes, w_off, b_off, X, y, acts, z):
     top = acts[sizes.shape[0] - 1]
     total = 0.0
     for p in range(X.shape[0]):
-        diff = top[p, 0] - y[p]
+        diff = np.float64(top[p, 0]) - np.float64(y[p])
         total += diff * diff
     return total / X.shape[0]
 

@@ -26,7 +26,7 @@ from torch import nn
 from ..models import mlp_sizes
 from .history import flatten_parameters
 from .minibatches import minibatch_indices, snapshot_steps
-from .plan import Plan, TrainingDiverged
+from .plan import MAX_CHUNK_STEPS, Plan, TrainingDiverged, sub_chunks
 
 __all__ = ["train_fast", "unavailable_reason", "unsupported_reason"]
 
@@ -47,7 +47,7 @@ def _smoke_test(compiled) -> None:
         y,
         batches,
         np.float32(0.1),
-        np.zeros(1, np.float32),
+        np.zeros(1),
         net.acts(2),
         work,
         work.copy(),
@@ -163,15 +163,18 @@ def train_fast(model: nn.Module, plan: Plan, progress) -> tuple[np.ndarray, ...]
     params = np.empty((len(steps), plan.n_params), dtype=dtype)
     train_error = np.empty(len(steps))
     test_error = np.empty(len(steps))
-    losses = np.empty(int(np.max(np.diff(steps, prepend=0))), dtype=dtype)
-    done = 0
+    losses = np.empty(MAX_CHUNK_STEPS)
+    size, done = [64], 0
     for k, target in enumerate(steps):
-        n_chunk = int(target) - done
-        batches = minibatch_indices(rng, plan.n_samples, batch, n_chunk)
-        bad = sgd(*net.args, inputs, y, batches, lr, losses, acts, xb, g, g_prev, grad)
-        if bad >= 0:
-            raise TrainingDiverged(done + bad + 1, float(losses[bad]), plan.lr)
-        done = int(target)
+        # bounded sub-chunks, whatever save_every is: Python sees Ctrl-C between them
+        for n_sub in sub_chunks(int(target) - done, size):
+            batches = minibatch_indices(rng, plan.n_samples, batch, n_sub)
+            bad = sgd(*net.args, inputs, y, batches, lr, losses, acts, xb, g, g_prev, grad)
+            if bad >= 0:
+                raise TrainingDiverged(done + bad + 1, float(losses[bad]), plan.lr)
+            done += n_sub
+            last_loss = float(losses[n_sub - 1])
+            progress(n_sub)
         if head:
             full.theta[head:] = net.theta
             full.wt[head:] = net.wt
@@ -179,7 +182,6 @@ def train_fast(model: nn.Module, plan: Plan, progress) -> tuple[np.ndarray, ...]
         if not np.isfinite(test):
             raise TrainingDiverged(done, test, plan.lr, what="test error")
         params[k] = full.theta
-        train_error[k] = float(losses[n_chunk - 1])
+        train_error[k] = last_loss
         test_error[k] = test
-        progress(n_chunk)
     return steps, params, train_error, test_error

@@ -136,6 +136,16 @@ def sweep(
     -------
     Sweep
         ``sweep.history(width=40, depth=1, paradigm="all")`` is one :class:`History`.
+
+    Raises
+    ------
+    ValueError
+        For a bad argument, naming it; :class:`TrainingDiverged` when a training diverges.
+    KeyboardInterrupt
+        On Ctrl-C: queued trainings are cancelled, running ones stop at their next
+        sub-chunk (about 0.05 s), the worker threads are joined, then the interrupt is
+        raised. The same happens when one training fails: its error is raised once the
+        others have stopped. Nothing is returned and ``data`` is unchanged.
     """
     if not isinstance(data, Dataset):
         raise ValueError(f"data must be a Dataset from make_dataset(); got {type(data).__name__}")
@@ -176,19 +186,31 @@ def sweep(
     return Sweep(data, histories, settings)
 
 
+class _Cancelled(Exception):
+    """Raised inside a worker's training, between two sub-chunks, once its sweep is cancelled."""
+
+
 def _run(configs: list[Config], job, n_jobs: int, update) -> dict[Config, History]:
     """Run ``job(config, update)`` for every config, in ``n_jobs`` threads.
 
     Worker threads only add to a counter; this thread moves it to ``update``, so a
     notebook progress widget is only ever touched from the thread that made it.
+
+    When anything goes wrong here (a training raises, or Ctrl-C raises KeyboardInterrupt
+    in this thread while it waits), every queued training is cancelled, every running
+    one stops at its next sub-chunk (its progress callback raises once ``stop`` is set),
+    the worker threads are joined, and the first error is raised: nothing keeps running
+    and no partial result is returned.
     """
     if n_jobs == 1:
         return {config: job(config, update) for config in configs}
-    pending, lock = [0], threading.Lock()
+    pending, lock, stop = [0], threading.Lock(), threading.Event()
 
     def tick(k: int) -> None:
         with lock:
             pending[0] += k
+        if stop.is_set():
+            raise _Cancelled
 
     def flush() -> None:
         with lock:
@@ -196,19 +218,35 @@ def _run(configs: list[Config], job, n_jobs: int, update) -> dict[Config, Histor
         if k:
             update(k)
 
-    with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="linfeat-sweep") as pool:
+    pool = ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="linfeat-sweep")
+    try:
         # longest first, so the biggest network does not start last and finish alone
         futures = {config: pool.submit(job, config, tick) for config in sorted(configs, key=_cost, reverse=True)}
         remaining = set(futures.values())
         while remaining:
-            _, remaining = wait(remaining, timeout=0.2, return_when=FIRST_EXCEPTION)
+            _, remaining = wait(remaining, timeout=0.1, return_when=FIRST_EXCEPTION)
             flush()
             failed = [f for f in futures.values() if f.done() and not f.cancelled() and f.exception()]
             if failed:
-                for f in remaining:
-                    f.cancel()
                 raise failed[0].exception()
         return {config: futures[config].result() for config in configs}
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        _shut_down(pool)
+
+
+def _shut_down(pool: ThreadPoolExecutor) -> None:
+    """Cancel what has not started and join the workers (each ends within one sub-chunk)."""
+    while True:
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+            return
+        except KeyboardInterrupt:
+            # a second Ctrl-C while the workers finish their sub-chunk: join them anyway,
+            # so that no thread outlives the sweep
+            continue
 
 
 def _cost(config: Config) -> int:

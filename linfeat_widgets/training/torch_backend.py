@@ -13,7 +13,7 @@ from torch import nn
 
 from .history import flatten_parameters
 from .minibatches import minibatch_indices, snapshot_steps
-from .plan import Plan, TrainingDiverged
+from .plan import Plan, TrainingDiverged, sub_chunks
 
 __all__ = ["solve_ridge", "train_torch"]
 
@@ -43,32 +43,38 @@ def train_torch(model: nn.Module, plan: Plan, progress) -> tuple[np.ndarray, ...
     params = np.empty((len(steps), plan.n_params), dtype=plan.numpy_dtype)
     train_error = np.empty(len(steps))
     test_error = np.empty(len(steps))
-    done = 0
+    y64, y_test64 = y.double(), y_test.double()
+    size, done = [16], 0
     for k, target in enumerate(steps):
-        n_chunk = int(target) - done
-        batches = torch.as_tensor(minibatch_indices(rng, plan.n_samples, plan.batch_size, n_chunk), device=plan.device)
-        # Keep losses on the device and look at them once per chunk: no per-step sync.
-        losses = torch.empty(n_chunk, dtype=plan.torch_dtype, device=plan.device)
-        for i in range(n_chunk):
-            rows = batches[i]
-            loss = F.mse_loss(model(X[rows]), y[rows])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses[i] = loss.detach()
-        finite = torch.isfinite(losses)
-        if not bool(finite.all()):
-            first = int(torch.nonzero(~finite)[0, 0])
-            raise TrainingDiverged(done + first + 1, float(losses[first]), plan.lr)
-        done = int(target)
+        for n_sub in sub_chunks(int(target) - done, size):
+            rows_of = minibatch_indices(rng, plan.n_samples, plan.batch_size, n_sub)
+            batches = torch.as_tensor(rows_of, device=plan.device)
+            # Keep losses on the device and look at them once per sub-chunk: no per-step sync.
+            losses = torch.empty(n_sub, dtype=torch.float64, device=plan.device)
+            for i in range(n_sub):
+                rows = batches[i]
+                out = model(X[rows])
+                loss = F.mse_loss(out, y[rows])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                # the reported and checked loss is summed in float64, as the fast backend's:
+                # a float32 sum can overflow where the mean does not
+                losses[i] = F.mse_loss(out.detach().double(), y64[rows])
+            finite = torch.isfinite(losses)
+            if not bool(finite.all()):
+                first = int(torch.nonzero(~finite)[0, 0])
+                raise TrainingDiverged(done + first + 1, float(losses[first]), plan.lr)
+            done += n_sub
+            last_loss = float(losses[-1])
+            progress(n_sub)
         with torch.no_grad():
-            test = float(F.mse_loss(model(X_test), y_test))
+            test = float(F.mse_loss(model(X_test).double(), y_test64))
         if not np.isfinite(test):
             raise TrainingDiverged(done, test, plan.lr, what="test error")
         params[k] = flatten_parameters(model)
-        train_error[k] = float(losses[-1])
+        train_error[k] = last_loss
         test_error[k] = test
-        progress(n_chunk)
     return steps, params, train_error, test_error
 
 

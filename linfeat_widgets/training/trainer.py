@@ -185,8 +185,10 @@ def train(
     dtype : ``"float32"`` (the homework's) or ``"float64"``.
     batch_size : minibatch size; defaults to the homework's ``n // 5``.
     ridge_lambda : ridge penalty for ``"ridge"`` (default 1e-5, as in the homework).
-    progress : show a progress bar when training takes more than a second; ``False``
-        for none, or a callable that receives the number of steps done after each chunk.
+    progress : ``True`` shows a progress bar when training takes more than a second;
+        ``False`` shows none; a callable receives the number of steps done after each
+        sub-chunk (at most :data:`~.plan.MAX_CHUNK_STEPS` steps, about 0.05 s), and an
+        exception it raises stops the training.
 
     Returns
     -------
@@ -199,7 +201,13 @@ def train(
     ValueError
         For any bad argument, naming it and what is accepted.
     TrainingDiverged
-        (a ``ValueError``) when the loss becomes NaN or infinite; it names the step.
+        (a ``ValueError``) when the minibatch loss or the test error becomes NaN or
+        infinite (summed in float64, the same rule in both backends: see
+        :class:`TrainingDiverged`); it names the step.
+    KeyboardInterrupt
+        On Ctrl-C, within about 0.05 s: the compiled loop returns to Python between
+        bounded sub-chunks whatever ``save_every`` is. ``model`` and ``data`` are left
+        as they were; nothing is returned.
     """
     plan = make_plan(model, data, paradigm, n_steps, save_every, lr, seed, device, dtype, batch_size, ridge_lambda)
     template = copy.deepcopy(model).cpu().to(plan.torch_dtype)
