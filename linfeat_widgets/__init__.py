@@ -1,6 +1,6 @@
 """linfeat_widgets: see what a small ReLU network learns through its local linearization.
 
-The math (``data``, ``models``, ``training``, ``linearize``, ``spectrum``, ``snapshots``)
+The math (``data``, ``models``, ``training``, ``linearize``, ``spectrum``, ``theory``, ``snapshots``)
 imports neither matplotlib nor ipywidgets, so it runs in scripts and on servers without a
 display. The user-interface names (``panels``, ``canvas``, ``controls``, ``explorer``,
 ``homework``) are loaded on first use.
@@ -13,6 +13,8 @@ from .linearize import Features, gradient_norms, linearize, predict
 from .models import make_mlp
 from .snapshots import LayerFeatures, Snapshot, SnapshotCache
 from .spectrum import Spectrum, feature_svd, ntk
+from .theory import Movement, Projections, kernel_movement, residual_projections, spectrum_history
+from .theory_cache import TheoryCache
 from .training import Config, History, LiveRun, Sweep, TrainingDiverged, sweep, train
 
 __version__ = "0.1.0"
@@ -24,6 +26,14 @@ _LAZY: dict[str, str] = {
     "PredictionPanel": ".panels",
     "PrincipalFeaturePanel": ".panels",
     "SpectrumPanel": ".panels",
+    "PANELS": ".panel_specs",
+    "PanelBoard": ".panel_specs",
+    "PanelContext": ".panel_specs",
+    "PanelSpec": ".panel_specs",
+    "PanelView": ".panel_specs",
+    "MovementPanel": ".theory_panels",
+    "ResidualPanel": ".theory_panels",
+    "SpectrumHistoryPanel": ".theory_panels",
     "FigureHost": ".canvas",
     "DepthSelector": ".controls",
     "IterationSlider": ".controls",
@@ -42,18 +52,24 @@ __all__ = [
     "History",
     "LayerFeatures",
     "LiveRun",
+    "Movement",
+    "Projections",
     "Snapshot",
     "SnapshotCache",
     "Spectrum",
     "Sweep",
+    "TheoryCache",
     "TrainingDiverged",
     "feature_svd",
     "gradient_norms",
+    "kernel_movement",
     "linearize",
     "make_dataset",
     "make_mlp",
     "ntk",
     "predict",
+    "residual_projections",
+    "spectrum_history",
     "sweep",
     "train",
     *_LAZY,

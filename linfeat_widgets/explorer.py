@@ -25,8 +25,9 @@ from .canvas import FigureHost, new_figure, resolve_mode
 from .controls import DepthSelector, IterationSlider, LayerSelector, ParadigmSelector, WidthSelector
 from .data import Dataset, make_dataset
 from .models import mlp_sizes
-from .panels import ErrorPanel, FeaturePanel, PredictionPanel, PrincipalFeaturePanel, SpectrumPanel
+from .panel_specs import DEFAULT_PANELS, PANELS, PanelBoard, PanelContext, PanelView
 from .snapshots import SnapshotCache
+from .theory_cache import TheoryCache, linearized_history
 from .training import Config, History, Sweep, sweep
 
 __all__ = ["Explorer", "explore"]
@@ -34,24 +35,9 @@ __all__ = ["Explorer", "explore"]
 _CONFIG = frozenset({"width", "depth", "paradigm"})
 _STATE = ("width", "depth", "paradigm", "iteration", "layer", "compare")
 
-# (width, height) in inches of each panel's figure, at the explorer's dpi
-_SIZES = {
-    "prediction": (6.0, 3.5),
-    "errors": (4.4, 3.5),
-    "features": (3.9, 3.0),
-    "spectrum": (3.3, 3.0),
-    "principal": (3.9, 3.0),
-}
-
 
 class SelectionError(TraitError, ValueError):
     """A value the explorer cannot show; a ``ValueError`` (and a ``TraitError``, so traitlets rolls back)."""
-
-
-def _set_margins(figure, left=0.7, right=0.25, bottom=0.48, top=0.34) -> None:
-    """Fixed margins in inches: a layout engine would re-measure every tick label at every full draw."""
-    width, height = figure.get_size_inches()
-    figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)
 
 
 def _as_sweep(source, data: Dataset | None) -> Sweep:
@@ -74,7 +60,7 @@ def _as_sweep(source, data: Dataset | None) -> Sweep:
 
 
 class Explorer(widgets.VBox):
-    """Scrub training, switch width, depth, paradigm and layer; five panels redrawn in place.
+    """Scrub training, switch width, depth, paradigm and layer; the chosen panels redrawn in place.
 
     Parameters
     ----------
@@ -92,15 +78,21 @@ class Explorer(widgets.VBox):
     n_grid : points of the dense grid the functions of x are drawn on.
     n_principal : principal features drawn.
     max_lines : most feature lines drawn; wider blocks (``"all"``) draw evenly spaced ones.
+    panels : which panels, by name (see :data:`~linfeat_widgets.panel_specs.PANELS`):
+        default the homework's five, ``"prediction"``, ``"errors"``, ``"features"``,
+        ``"spectrum"``, ``"principal"``; ``"all"`` for every registered panel; or rows of
+        names, e.g. ``(("prediction", "errors"), ("spectrum",))``.
 
     Attributes
     ----------
     width, depth, paradigm, iteration, layer, compare : the state (traits; set them to
         move the explorer, observe them to follow it).
-    figures : the five matplotlib Figures drawn into (prediction, errors, features,
-        singular values, principal features).
+    figures : the matplotlib Figures drawn into, one per panel, in the order of ``panels``
+        (by default prediction, errors, features, singular values, principal features).
     prediction_panel, error_panel, feature_panel, spectrum_panel, principal_panel : the
-        panels; hosts : their :class:`FigureHost`, one per figure.
+        panels (None for a panel not shown); hosts : name -> :class:`FigureHost`, one per
+        figure; board : the :class:`~linfeat_widgets.panel_specs.PanelBoard` that builds
+        and updates them.
     iteration_slider, layer_selector, width_selector, depth_selector, paradigm_selector,
     compare_checkbox : the controls.
     status : HTML readout of the configuration, step, train and test error.
@@ -132,6 +124,7 @@ class Explorer(widgets.VBox):
         n_grid: int = 256,
         n_principal: int = 4,
         max_lines: int = 120,
+        panels=DEFAULT_PANELS,
     ):
         self.sweep = _as_sweep(sweep, data)
         self._options = {
@@ -146,6 +139,7 @@ class Explorer(widgets.VBox):
             self.sweep.paradigms[0] if paradigm is None else paradigm,
         )
         self._caches: dict[Config, SnapshotCache] = {}
+        self._theories: dict[Config, TheoryCache] = {}
         self._config: Config | None = None
         self._busy = 0
         self._syncing = False
@@ -170,23 +164,12 @@ class Explorer(widgets.VBox):
         self.errors = widgets.Output()
         self.errors.add_class("linfeat-errors")
 
-        figures = {name: new_figure(size, dpi, self.mode) for name, size in _SIZES.items()}
-        axes = {name: fig.add_subplot() for name, fig in figures.items()}
-        self.prediction_panel = PredictionPanel(axes["prediction"], self.sweep.data, animated=True)
-        self.error_panel = ErrorPanel(axes["errors"], animated=True)
-        self.feature_panel = FeaturePanel(axes["features"], animated=True)
-        self.spectrum_panel = SpectrumPanel(axes["spectrum"], animated=True)
-        self.principal_panel = PrincipalFeaturePanel(axes["principal"], n_principal, animated=True)
-        for fig in figures.values():
-            _set_margins(fig)
-        self._panels = {
-            "prediction": self.prediction_panel,
-            "errors": self.error_panel,
-            "features": self.feature_panel,
-            "spectrum": self.spectrum_panel,
-            "principal": self.principal_panel,
-        }
-        self.hosts = {name: FigureHost(figures[name], panel.animated) for name, panel in self._panels.items()}
+        linearized = any(linearized_history(self.sweep, c) is not None for c in self.sweep)
+        context = PanelContext(self.sweep.data, n_principal=n_principal, animated=True, linearized=linearized)
+        self.board = PanelBoard(panels, context, lambda size: new_figure(size, dpi, self.mode))
+        for name, spec in PANELS.items():
+            setattr(self, spec.attribute, self.board.panels.get(name))
+        self.hosts = {name: FigureHost(self.board.figures[name], p.animated) for name, p in self.board.panels.items()}
 
         for control, name in (
             (self.width_selector, "width"),
@@ -205,8 +188,7 @@ class Explorer(widgets.VBox):
                 widgets.HBox([self.width_selector, self.depth_selector, self.paradigm_selector], layout=row),
                 widgets.HBox([self.iteration_slider, self.layer_selector, self.compare_checkbox], layout=row),
                 self.status,
-                widgets.HBox([canvases["prediction"], canvases["errors"]], layout=row),
-                widgets.HBox([canvases["features"], canvases["spectrum"], canvases["principal"]], layout=row),
+                *(widgets.HBox([canvases[name] for name in names], layout=row) for names in self.board.rows),
                 self.errors,
             ]
         )
@@ -221,13 +203,13 @@ class Explorer(widgets.VBox):
     # --- public surface ------------------------------------------------------------------
     @property
     def figures(self) -> tuple:
-        """The five Figures: prediction, errors, features, singular values, principal features."""
+        """The Figures, one per panel shown, in row order (by default the homework's five)."""
         return tuple(host.figure for host in self.hosts.values())
 
     @property
     def panels(self) -> tuple:
-        """The five panels, in the order of :attr:`figures`."""
-        return tuple(self._panels.values())
+        """The panels shown, in the order of :attr:`figures`."""
+        return tuple(self.board.panels.values())
 
     def select(self, **state) -> None:
         """Set several of ``width``, ``depth``, ``paradigm``, ``iteration``, ``layer``, ``compare`` at once.
@@ -262,6 +244,7 @@ class Explorer(widgets.VBox):
         for child in self.children:
             child.close()
         getattr(self, "_caches", {}).clear()
+        getattr(self, "_theories", {}).clear()
         super().close()
 
     # --- validation: against the run the (possibly new) width, depth, paradigm select ----
@@ -335,6 +318,14 @@ class Explorer(widgets.VBox):
             self._caches[config] = SnapshotCache(self.sweep[config], self.sweep.data, **self._options)
         return self._caches[config]
 
+    def _theory(self, config: Config) -> TheoryCache:
+        # per run: the theory arrays are computed on first use, then only indexed
+        if config not in self._theories:
+            history, grid = self.sweep[config], self._cache(config).grid
+            linearized = linearized_history(self.sweep, config)
+            self._theories[config] = TheoryCache(history, self.sweep.data, grid=grid, linearized=linearized)
+        return self._theories[config]
+
     def _flush(self) -> None:
         """Settle the consequences of the pending changes, then redraw what they affect, once."""
         if not self._pending:
@@ -369,9 +360,6 @@ class Explorer(widgets.VBox):
             self.iteration = self.iteration_slider.nearest(self.iteration, steps)
         if self.layer not in self.snapshots.keys:
             self.layer = "0.weight"
-        first, last = self.snapshots.snapshot(0), self.snapshots.snapshot(int(steps[-1]))
-        self.spectrum_panel.reset(first.singular_values, last.singular_values)
-        self.principal_panel.reset(first.principal_features, last.principal_features)
         self._pending.add("history")
 
     def _sync_controls(self) -> None:
@@ -384,29 +372,10 @@ class Explorer(widgets.VBox):
             self.compare_checkbox.value = self.compare
 
     def _redraw(self, pending: set[str]) -> None:
-        snapshots, step = self.snapshots, self.iteration
-        moved = bool(pending & {"history", "iteration"})
-        layout: dict[str, bool] = {}
-        if "history" in pending:
-            history = self.history
-            layout["errors"] = self.error_panel.set_history(history.steps, history.train_error, history.test_error)
-        if moved:
-            snap, initial = snapshots.snapshot(step), snapshots.snapshot(0)
-            layout["prediction"] = self.prediction_panel.update(snap)
-            layout["errors"] = self.error_panel.update(step, snap.train_error, snap.test_error) or layout.get(
-                "errors", False
-            )
-            layout["spectrum"] = self.spectrum_panel.update(snap.singular_values, initial.singular_values)
-            layout["principal"] = self.principal_panel.update(snap.x, snap.principal_features)
-        if "history" in pending or "layer" in pending:
-            # one scale for the whole run: from its first and last features
-            last = int(self.history.steps[-1])
-            self.feature_panel.reset(snapshots.features(0, self.layer), snapshots.features(last, self.layer))
-        if moved or pending & {"layer", "compare"}:
-            features = snapshots.features(step, self.layer)
-            initial = snapshots.features(0, self.layer) if self.compare else None
-            layout["features"] = self.feature_panel.update(features, initial)
-        for name, full in layout.items():
+        view = PanelView(
+            self.history, self.snapshots, self.iteration, self.layer, self.compare, self._theory(self._config)
+        )
+        for name, full in self.board.draw(view, pending).items():
             self.hosts[name].refresh(full=full)
         self._show_status()
 

@@ -186,14 +186,17 @@ class PredictionPanel(Panel):
     clip : half-height of the y-axis, at least the homework's 2.5 and enough to show the
         data.
     animated : mark the per-snapshot artists animated (for blitting hosts).
+    linearized : also draw the linearized model's prediction (a line labelled
+        ``"linearized model"``), for runs trained with ``linearized=True``.
 
     Attributes
     ----------
     prediction : Line2D "prediction"; relus : LineCollection, one dotted line per unit;
     elbows : PathCollection of the grey elbow dots; data_points, ground_truth : static.
+    linearized : Line2D "linearized model", or None when built without it.
     """
 
-    def __init__(self, ax: Axes, data: Dataset, *, clip: float = 2.5, animated: bool = False):
+    def __init__(self, ax: Axes, data: Dataset, *, clip: float = 2.5, animated: bool = False, linearized: bool = False):
         super().__init__(ax, animated)
         if not isinstance(data, Dataset):
             raise ValueError(f"data must be a Dataset from make_dataset(); got {type(data).__name__}")
@@ -203,6 +206,10 @@ class PredictionPanel(Panel):
         self.elbows = self._dynamic(ax.scatter([], [], c="darkgrey", s=30, zorder=2.5))
         (line,) = ax.plot([], [], "-", color="forestgreen", linewidth=2.0, label="prediction", zorder=3)
         self.prediction = self._dynamic(line)
+        self.linearized = None
+        if linearized:
+            (line,) = ax.plot([], [], "--", color="purple", linewidth=1.6, label="linearized model", zorder=3.1)
+            self.linearized = self._dynamic(line)
         self.data_points = ax.scatter(data.X[:, 0], data.y, c="darkorange", s=12.0, label="training data points")
         (self.ground_truth,) = ax.plot(
             data.X_test[:, 0], data.y_test, "--", color="royalblue", linewidth=2.0, label="Ground truth"
@@ -211,11 +218,21 @@ class PredictionPanel(Panel):
         ax.set_xlim(*self.x_range)
         ax.set_ylim(-bound, bound)
         ax.set_xlabel("x")
-        _legend_above(ax, ncols=3, fontsize="small")
+        if linearized:
+            _legend_above(ax, ncols=4, fontsize="x-small", handlelength=1.5, columnspacing=0.8)
+        else:
+            _legend_above(ax, ncols=3, fontsize="small")
 
-    def update(self, snapshot: Snapshot) -> bool:
-        """Show ``snapshot``: its prediction on the grid and its first layer's ReLUs. Never changes the layout."""
+    def update(self, snapshot: Snapshot, linearized: np.ndarray | None = None) -> bool:
+        """Show ``snapshot``: its prediction on the grid and its first layer's ReLUs. Never changes the layout.
+
+        ``linearized`` (m,) is the linearized model's prediction on ``snapshot.x`` at the
+        same step, drawn when the panel was built with ``linearized=True`` (None empties
+        that line).
+        """
         self.prediction.set_data(snapshot.x, snapshot.prediction)
+        if self.linearized is not None:
+            self.linearized.set_data(*((snapshot.x, linearized) if linearized is not None else ([], [])))
         self.relus.set_segments(relu_vertices(snapshot.weights, snapshot.biases, self.x_range))
         elbows = elbows_inside(snapshot.weights, snapshot.biases, self.x_range)
         self.elbows.set_offsets(np.column_stack([elbows, np.zeros_like(elbows)]))
@@ -225,16 +242,26 @@ class PredictionPanel(Panel):
 class ErrorPanel(Panel):
     """Train and test error against the iteration, log scale, with a marker at the selected step.
 
+    Parameters
+    ----------
+    ax : the Axes to draw on.
+    animated : mark the marker artists animated (for blitting hosts).
+    linearized : also draw the linearized model's test error.
+
     Attributes
     ----------
     train_line, test_line : Line2D "Train Error" and "Test Error" (static per history).
+    linearized_line : Line2D "Test Error (linearized)", or None when built without it.
     marker : vertical Line2D at the selected step; selected : its two dots on the curves.
     """
 
-    def __init__(self, ax: Axes, *, animated: bool = False):
+    def __init__(self, ax: Axes, *, animated: bool = False, linearized: bool = False):
         super().__init__(ax, animated)
         (self.train_line,) = ax.plot([], [], label="Train Error")
         (self.test_line,) = ax.plot([], [], label="Test Error")
+        self.linearized_line = None
+        if linearized:
+            (self.linearized_line,) = ax.plot([], [], "--", color="purple", label="Test Error (linearized)")
         self.marker = self._dynamic(ax.axvline(0.0, color="0.35", linewidth=1.0))
         (dots,) = ax.plot([], [], "o", color="black", markersize=4, zorder=3)
         self.selected = self._dynamic(dots)
@@ -244,19 +271,36 @@ class ErrorPanel(Panel):
         ax.set_xlim(0.0, 1.0)
         ax.set_xlabel("SGD iteration")
         ax.set_ylabel("MSE")
-        _legend_above(ax, ncols=2, fontsize="small")
+        _legend_above(ax, ncols=3 if linearized else 2, fontsize="x-small" if linearized else "small")
         self._steps = np.zeros(0)
 
-    def set_history(self, steps: np.ndarray, train_error: np.ndarray, test_error: np.ndarray) -> bool:
-        """Draw the curves of one History: ``steps``, ``train_error``, ``test_error`` (S,). Changes the layout."""
+    def set_history(
+        self,
+        steps: np.ndarray,
+        train_error: np.ndarray,
+        test_error: np.ndarray,
+        linearized_test_error: np.ndarray | None = None,
+    ) -> bool:
+        """Draw the curves of one History: ``steps``, ``train_error``, ``test_error`` (S,). Changes the layout.
+
+        ``linearized_test_error`` (S,), the linearized model's test error at the same
+        steps, is drawn when the panel was built with ``linearized=True`` (None empties it).
+        """
         steps = np.asarray(steps, dtype=np.float64)
         self._steps = steps
         self.train_line.set_data(steps, train_error)
         self.test_line.set_data(steps, test_error)
+        lines = [self.train_line, self.test_line]
+        if self.linearized_line is not None:
+            shown = linearized_test_error is not None
+            self.linearized_line.set_data(*((steps, linearized_test_error) if shown else ([], [])))
+            lines.append(self.linearized_line)
+            if shown:
+                test_error = np.concatenate([test_error, linearized_test_error])
         # one snapshot (ridge) gets a visible point; many get a plain line
         marker = "o" if len(steps) == 1 else "None"
-        self.train_line.set_marker(marker)
-        self.test_line.set_marker(marker)
+        for line in lines:
+            line.set_marker(marker)
         low, high = (steps[0] - 1.0, steps[0] + 1.0) if len(steps) == 1 else (min(0.0, steps[0]), steps[-1])
         self.ax.set_xlim(low, high)
         errors = np.concatenate([train_error, test_error])

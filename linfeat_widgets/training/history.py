@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ..models import mlp_from_sizes, mlp_sizes
+from .linearized import LinearizedMLP
 
 __all__ = ["History"]
 
@@ -195,7 +196,9 @@ class History(Mapping):
         only once complete. Works for this package's ReLU MLPs (see :func:`mlp_sizes`).
         """
         path = Path(path)
-        sizes = mlp_sizes(self._template)
+        # a linearized run is saved as its network's sizes plus config["linearized"]
+        linearized = isinstance(self._template, LinearizedMLP)
+        sizes = mlp_sizes(self._template.network() if linearized else self._template)
         if sizes is None:
             raise ValueError("History.save supports the package's ReLU MLPs (make_mlp); this model is another module")
         if path.suffix != ".npz":
@@ -235,6 +238,8 @@ class History(Mapping):
             sizes = tuple(int(s) for s in data["sizes"])
             config = {str(k): ast.literal_eval(str(v)) for k, v in zip(data["config_keys"], data["config_values"])}
             template = mlp_from_sizes(sizes).to(torch.float64 if data["params"].dtype == np.float64 else torch.float32)
+            if config.get("linearized") is True:
+                template = _linearized_template(template, data["initial_params"])
             return cls(
                 template,
                 data["steps"],
@@ -245,3 +250,11 @@ class History(Mapping):
                 config,
                 lr=data["lr"] if "lr" in data else None,
             )
+
+
+def _linearized_template(network: nn.Module, initial_params: np.ndarray) -> LinearizedMLP:
+    """The linearized model around ``network`` set to ``initial_params`` (theta_0)."""
+    with torch.no_grad():
+        for p, value in zip(network.parameters(), _Layout.of(network).split(np.asarray(initial_params))):
+            p.copy_(torch.as_tensor(value))
+    return LinearizedMLP(network)

@@ -83,7 +83,7 @@ class _FastStepper:
 
     def advance(self, batches: np.ndarray, lr: float) -> tuple[int, float]:
         """Run one SGD step per row of ``batches`` (k, batch): (index of a non-finite loss or -1, a loss)."""
-        losses = np.empty(len(batches), dtype=self.dtype)
+        losses = np.empty(len(batches))  # float64, as train_fast's: the loss is summed in float64
         net = self.net
         bad = self.sgd(
             *net.args, self.inputs, self.y, batches, self.dtype.type(lr), losses, self.acts, self.xb, self.g,
@@ -113,6 +113,8 @@ class _TorchStepper:
 
         self.X, self.y = tensor(data.X), tensor(data.y)[:, None]
         self.X_test, self.y_test = tensor(data.X_test), tensor(data.y_test)[:, None]
+        # as train_torch: the reported and checked losses are summed in float64
+        self.y64, self.y_test64 = self.y.double(), self.y_test.double()
         trainable = plan.trainable_parameters(model)
         for p in model.parameters():
             p.requires_grad_(False)
@@ -131,13 +133,15 @@ class _TorchStepper:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         rows_all = torch.as_tensor(batches, device=self.plan.device)
-        losses = torch.empty(len(batches), dtype=self.plan.torch_dtype, device=self.plan.device)
+        losses = torch.empty(len(batches), dtype=torch.float64, device=self.plan.device)
         for i in range(len(batches)):
-            loss = F.mse_loss(self.model(self.X[rows_all[i]]), self.y[rows_all[i]])
+            rows = rows_all[i]
+            out = self.model(self.X[rows])
+            loss = F.mse_loss(out, self.y[rows])
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
-            losses[i] = loss.detach()
+            losses[i] = F.mse_loss(out.detach().double(), self.y64[rows])
         finite = torch.isfinite(losses)
         if not bool(finite.all()):
             first = int(torch.nonzero(~finite)[0, 0])
@@ -149,7 +153,7 @@ class _TorchStepper:
 
     def test_error(self) -> float:
         with torch.no_grad():
-            return float(F.mse_loss(self.model(self.X_test), self.y_test))
+            return float(F.mse_loss(self.model(self.X_test).double(), self.y_test64))
 
 
 @dataclass

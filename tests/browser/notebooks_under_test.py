@@ -64,6 +64,22 @@ def solution_up_to_its_first_explorer() -> nbformat.NotebookNode:
     return nb
 
 
+def theory_panels() -> nbformat.NotebookNode:
+    """A small sweep with its linearized models, in an Explorer showing all eight panels (the README's screenshot)."""
+    return nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("%matplotlib widget\nimport linfeat_widgets as lf"),
+            nbformat.v4.new_code_cell(
+                "data = lf.make_dataset()\n"
+                "runs = lf.sweep(data, widths=(10, 40), n_steps=3000, save_every=100, linearized=True,\n"
+                "                progress=False)\n"
+                'explorer = lf.Explorer(runs, panels="all", width=40, iteration=1000)\n'
+                "explorer"
+            ),
+        ]
+    )
+
+
 EXPLORER = NotebookUnderTest(
     id="explorer", load=from_repository("notebooks/explorer.ipynb"), status=".linfeat-status", run_timeout_s=90.0
 )
@@ -71,4 +87,6 @@ SOLUTION = NotebookUnderTest(
     id="solution-explorer", load=solution_up_to_its_first_explorer, status=".linfeat-status", run_timeout_s=90.0
 )
 
-NOTEBOOKS = [EXPLORER, SOLUTION]
+THEORY_PANELS = NotebookUnderTest(id="theory-panels", load=theory_panels, status=".linfeat-status", run_timeout_s=90.0)
+
+NOTEBOOKS = [EXPLORER, SOLUTION, THEORY_PANELS]

@@ -1,0 +1,460 @@
+"""Panels register, the Explorer composes: what each panel is called, follows and draws.
+
+A :class:`PanelSpec` describes one panel: its name, the size of its figure, which parts
+of the state it follows (:data:`STATES`: ``"history"``, the run shown; ``"iteration"``;
+``"layer"``; ``"compare"``), how to build the panel on an Axes and how to draw a
+:class:`PanelView` (the run, its caches and the selected step) into it. :data:`PANELS` is the
+registry, name to spec; :data:`LAYOUT` is the default arrangement in rows.
+
+A :class:`PanelBoard` builds the figures and panels of a selection of names and redraws
+exactly those that a change affects. The :class:`~linfeat_widgets.explorer.Explorer`
+shows a board's figures in widgets; anything else that draws the panels (a saved figure,
+an animation) uses a board on plain Agg figures, so there is one plotting code path.
+Adding a panel touches this module and the panel's own class, not the Explorer.
+
+This module uses matplotlib only (no ipywidgets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .data import Dataset
+from .panels import ErrorPanel, FeaturePanel, Panel, PredictionPanel, PrincipalFeaturePanel, SpectrumPanel
+from .snapshots import SnapshotCache
+from .theory_cache import TheoryCache
+from .theory_panels import MovementPanel, ResidualPanel, SpectrumHistoryPanel
+from .training import History
+
+__all__ = [
+    "DEFAULT_PANELS",
+    "LAYOUT",
+    "PANELS",
+    "STATES",
+    "PanelBoard",
+    "PanelContext",
+    "PanelSpec",
+    "PanelView",
+    "panel_rows",
+]
+
+#: What a panel may follow: the run shown, the selected step, the layer, the compare switch.
+STATES = ("history", "iteration", "layer", "compare")
+
+# inches: left, right, bottom, top; fixed, because a layout engine would re-measure every
+# tick label at every full draw
+_MARGINS = (0.7, 0.25, 0.48, 0.34)
+
+
+@dataclass(frozen=True)
+class PanelContext:
+    """What a panel needs to be built: fixed for the lifetime of a board.
+
+    Attributes
+    ----------
+    data : the Dataset every run of the sweep trained on.
+    n_principal : principal features drawn.
+    animated : mark the per-snapshot artists animated (for blitting hosts).
+    linearized : the sweep holds linearized runs (panels then build their overlays).
+    """
+
+    data: Dataset
+    n_principal: int = 4
+    animated: bool = False
+    linearized: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class PanelView:
+    """What the panels draw: one run, its caches and the selected state.
+
+    Attributes
+    ----------
+    history : the :class:`History` shown.
+    snapshots : its :class:`SnapshotCache` (predictions, features, spectra per step).
+    step : the selected saved step.
+    layer : whose linearized features are drawn (a parameter name or ``"all"``).
+    compare : draw the initialization's features behind the selected step's.
+    theory : the run's :class:`~linfeat_widgets.theory_cache.TheoryCache` (theory arrays
+        and the linearized model), or None: then the theory panels cannot be drawn and no
+        linearized model is overlaid.
+    """
+
+    history: History
+    snapshots: SnapshotCache
+    step: int
+    layer: str = "0.weight"
+    compare: bool = True
+    theory: TheoryCache | None = None
+
+    @classmethod
+    def of(
+        cls,
+        history: History,
+        data: Dataset,
+        step: int | None = None,
+        *,
+        layer: str = "0.weight",
+        compare: bool = True,
+        linearized: History | None = None,
+        n_grid: int = 256,
+    ) -> PanelView:
+        """A view of one History with fresh caches, e.g. to draw a board outside the Explorer.
+
+        ``step`` defaults to the last saved one; ``linearized`` is the linearized model's
+        History of the same run, if any.
+        """
+        snapshots = SnapshotCache(history, data, n_grid=n_grid)
+        theory = TheoryCache(history, data, grid=snapshots.grid, linearized=linearized)
+        step = int(history.steps[-1]) if step is None else step
+        history.index(step)  # ValueError naming the saved steps
+        return cls(history, snapshots, int(step), layer, compare, theory)
+
+    def require_theory(self, panel: str) -> TheoryCache:
+        """:attr:`theory`, or a ValueError saying that ``panel`` needs it."""
+        if self.theory is None:
+            raise ValueError(f"the {panel!r} panel needs a view with theory (a TheoryCache); got theory=None")
+        return self.theory
+
+    @property
+    def linearized_prediction(self):
+        """The linearized model's prediction (m,) on the grid at :attr:`step`, or None."""
+        return None if self.theory is None else self.theory.linearized_prediction(self.step)
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    """One registered panel.
+
+    Attributes
+    ----------
+    name : the name ``Explorer(panels=...)`` accepts, e.g. ``"prediction"``.
+    attribute : the Explorer attribute holding the panel, e.g. ``"prediction_panel"``.
+    description : one line for documentation and error messages.
+    size : (width, height) of its figure in inches.
+    depends : the :data:`STATES` whose change redraws the panel.
+    build : ``build(ax, context) -> Panel``: the panel with all its artists, built once.
+    draw : ``draw(panel, view, changed) -> bool``: update the panel in place for ``view``;
+        ``changed`` (a frozenset, non-empty) holds which of ``depends`` changed (all of
+        them on the first draw). Returns True when the Axes' layout changed (a full
+        redraw is due), False when redrawing the panel's animated artists suffices.
+    margins : (left, right, bottom, top) of the Axes inside the figure, in inches.
+    """
+
+    name: str
+    attribute: str
+    description: str
+    size: tuple[float, float]
+    depends: frozenset[str]
+    build: Callable[[Axes, PanelContext], Panel]
+    draw: Callable[[Panel, PanelView, frozenset[str]], bool]
+    margins: tuple[float, float, float, float] = field(default=_MARGINS)
+
+    def __post_init__(self):
+        unknown = set(self.depends) - set(STATES)
+        if unknown:
+            raise ValueError(f"depends must name states from {STATES}; got {sorted(unknown)}")
+
+
+# --- the five panels of the homework -----------------------------------------------------
+def _draw_prediction(panel: PredictionPanel, view: PanelView, changed: frozenset[str]) -> bool:
+    linearized = view.linearized_prediction if panel.linearized is not None else None
+    return panel.update(view.snapshots.snapshot(view.step), linearized)
+
+
+def _draw_errors(panel: ErrorPanel, view: PanelView, changed: frozenset[str]) -> bool:
+    layout = False
+    if "history" in changed:
+        history = view.history
+        linearized = None if view.theory is None else view.theory.linearized
+        layout = panel.set_history(
+            history.steps,
+            history.train_error,
+            history.test_error,
+            None if linearized is None else linearized.test_error,
+        )
+    snap = view.snapshots.snapshot(view.step)
+    return panel.update(view.step, snap.train_error, snap.test_error) or layout
+
+
+def _draw_features(panel: FeaturePanel, view: PanelView, changed: frozenset[str]) -> bool:
+    snapshots = view.snapshots
+    if changed & {"history", "layer"}:
+        # one scale for the whole run: from its first and last features
+        last = int(view.history.steps[-1])
+        panel.reset(snapshots.features(0, view.layer), snapshots.features(last, view.layer))
+    initial = snapshots.features(0, view.layer) if view.compare else None
+    return panel.update(snapshots.features(view.step, view.layer), initial)
+
+
+def _first_and_last(view: PanelView):
+    return view.snapshots.snapshot(0), view.snapshots.snapshot(int(view.history.steps[-1]))
+
+
+def _draw_spectrum(panel: SpectrumPanel, view: PanelView, changed: frozenset[str]) -> bool:
+    first, last = _first_and_last(view)
+    if "history" in changed:
+        panel.reset(first.singular_values, last.singular_values)
+    return panel.update(view.snapshots.snapshot(view.step).singular_values, first.singular_values)
+
+
+def _draw_principal(panel: PrincipalFeaturePanel, view: PanelView, changed: frozenset[str]) -> bool:
+    if "history" in changed:
+        first, last = _first_and_last(view)
+        panel.reset(first.principal_features, last.principal_features)
+    snap = view.snapshots.snapshot(view.step)
+    return panel.update(snap.x, snap.principal_features)
+
+
+def _draw_movement(panel: MovementPanel, view: PanelView, changed: frozenset[str]) -> bool:
+    layout = False
+    if "history" in changed:
+        movement = view.require_theory("movement").movement
+        layout = panel.set_run(movement.steps, movement.parameter_distance, movement.kernel_distance)
+    return panel.update(view.step) or layout
+
+
+def _draw_residual(panel: ResidualPanel, view: PanelView, changed: frozenset[str]) -> bool:
+    layout = False
+    if "history" in changed:
+        projections = view.require_theory("residual").projections
+        layout = panel.set_run(projections.steps, projections.coefficients, projections.singular_values)
+    return panel.update(view.step) or layout
+
+
+def _draw_spectrum_history(panel: SpectrumHistoryPanel, view: PanelView, changed: frozenset[str]) -> bool:
+    layout = False
+    if "history" in changed:
+        theory = view.require_theory("spectrum_history")
+        layout = panel.set_run(theory.steps, theory.spectrum)
+    return panel.update(view.step) or layout
+
+
+_RUN_AND_STEP = frozenset({"history", "iteration"})
+
+_SPECS = (
+    PanelSpec(
+        "prediction",
+        "prediction_panel",
+        "the network's prediction, the data, the ground truth and every hidden unit's ReLU",
+        (6.0, 3.5),
+        _RUN_AND_STEP,
+        lambda ax, c: PredictionPanel(ax, c.data, animated=c.animated, linearized=c.linearized),
+        _draw_prediction,
+    ),
+    PanelSpec(
+        "errors",
+        "error_panel",
+        "train and test error against the iteration, the selected step marked",
+        (4.4, 3.5),
+        _RUN_AND_STEP,
+        lambda ax, c: ErrorPanel(ax, animated=c.animated, linearized=c.linearized),
+        _draw_errors,
+    ),
+    PanelSpec(
+        "features",
+        "feature_panel",
+        "one layer's linearized features, beside the initialization's",
+        (3.9, 3.0),
+        frozenset(STATES),
+        lambda ax, c: FeaturePanel(ax, animated=c.animated),
+        _draw_features,
+    ),
+    PanelSpec(
+        "spectrum",
+        "spectrum_panel",
+        "singular values of the feature matrix at the selected step and at initialization",
+        (3.3, 3.0),
+        _RUN_AND_STEP,
+        lambda ax, c: SpectrumPanel(ax, animated=c.animated),
+        _draw_spectrum,
+    ),
+    PanelSpec(
+        "principal",
+        "principal_panel",
+        "the top principal features as functions of x",
+        (3.9, 3.0),
+        _RUN_AND_STEP,
+        lambda ax, c: PrincipalFeaturePanel(ax, c.n_principal, animated=c.animated),
+        _draw_principal,
+    ),
+    PanelSpec(
+        "movement",
+        "movement_panel",
+        "how far the parameters and the kernel moved from the initialization, against the step",
+        (4.2, 3.2),
+        _RUN_AND_STEP,
+        lambda ax, c: MovementPanel(ax, animated=c.animated),
+        _draw_movement,
+        margins=(0.7, 0.25, 0.48, 0.62),
+    ),
+    PanelSpec(
+        "residual",
+        "residual_panel",
+        "the residual along each singular direction of the initial feature matrix, against the step",
+        (5.2, 3.2),
+        _RUN_AND_STEP,
+        lambda ax, c: ResidualPanel(ax, animated=c.animated),
+        _draw_residual,
+        margins=(0.55, 1.6, 0.48, 0.34),
+    ),
+    PanelSpec(
+        "spectrum_history",
+        "spectrum_history_panel",
+        "the top singular values of the feature matrix against the step",
+        (4.2, 3.2),
+        _RUN_AND_STEP,
+        lambda ax, c: SpectrumHistoryPanel(ax, animated=c.animated),
+        _draw_spectrum_history,
+    ),
+)
+
+#: The registry: every panel the Explorer can show, by name.
+PANELS: Mapping[str, PanelSpec] = MappingProxyType({spec.name: spec for spec in _SPECS})
+
+#: The panels an Explorer shows unless told otherwise (the homework's five).
+DEFAULT_PANELS: tuple[str, ...] = ("prediction", "errors", "features", "spectrum", "principal")
+
+#: The default arrangement: rows of panel names; a selection keeps this order.
+LAYOUT: tuple[tuple[str, ...], ...] = (
+    ("prediction", "errors"),
+    ("features", "spectrum", "principal"),
+    ("movement", "residual", "spectrum_history"),
+)
+
+
+def panel_rows(panels: str | Iterable = DEFAULT_PANELS) -> tuple[tuple[str, ...], ...]:
+    """The rows of panel names a selection stands for.
+
+    Parameters
+    ----------
+    panels : ``"all"`` (every registered panel), a sequence of names (arranged as in
+        :data:`LAYOUT`), or a sequence of rows, each a sequence of names (arranged as
+        given).
+
+    Returns
+    -------
+    tuple of rows, each a non-empty tuple of distinct registered names.
+    """
+    accepted = ", ".join(map(repr, PANELS))
+    if isinstance(panels, str):
+        if panels == "all":
+            return _arranged(tuple(PANELS))
+        panels = (panels,)  # one name
+    try:
+        entries = list(panels)
+    except TypeError:
+        raise ValueError(f"panels must be 'all' or a sequence of names from {accepted}; got {panels!r}") from None
+    if not entries:
+        raise ValueError(f"panels must name at least one panel of {accepted}")
+    nested = [not isinstance(entry, str) for entry in entries]
+    if any(nested) and not all(nested):
+        raise ValueError("panels must be a sequence of names or a sequence of rows of names, not a mixture")
+    rows = [tuple(row) for row in entries] if all(nested) else [tuple(entries)]
+    names = [name for row in rows for name in row]
+    unknown = [name for name in names if not isinstance(name, str) or name not in PANELS]
+    if unknown:
+        raise ValueError(f"panels must be names from {accepted} or 'all'; got {', '.join(map(repr, unknown))}")
+    if len(set(names)) < len(names):
+        raise ValueError(f"panels must name each panel once; got {names}")
+    if any(not row for row in rows):
+        raise ValueError("panels: every row must name at least one panel")
+    return tuple(rows) if all(nested) else _arranged(rows[0])
+
+
+def _arranged(names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """``names`` in the rows of :data:`LAYOUT`; a registered name LAYOUT lacks gets a row of its own."""
+    chosen = set(names)
+    rows = [tuple(name for name in row if name in chosen) for row in LAYOUT]
+    placed = {name for row in LAYOUT for name in row}
+    extra = tuple(name for name in PANELS if name in chosen and name not in placed)
+    return tuple(row for row in (*rows, extra) if row)
+
+
+def set_margins(figure: Figure, margins: tuple[float, float, float, float] = _MARGINS) -> None:
+    """Place a figure's Axes with fixed margins ``(left, right, bottom, top)`` in inches."""
+    left, right, bottom, top = margins
+    width, height = figure.get_size_inches()
+    figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)
+
+
+def _agg_figure(size: tuple[float, float], dpi: float = 80) -> Figure:
+    figure = Figure(figsize=size, dpi=dpi)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+class PanelBoard:
+    """The figures and panels of a selection, each built once, redrawn by what a change affects.
+
+    Parameters
+    ----------
+    panels : what :func:`panel_rows` accepts: ``"all"``, names, or rows of names.
+    context : the :class:`PanelContext` the panels are built with.
+    new_figure : ``new_figure(size) -> Figure`` (size in inches); default a plain Figure
+        with an Agg canvas at 80 dpi (for saving); the Explorer passes one that makes
+        ipympl canvases when it shows them.
+
+    Attributes
+    ----------
+    rows : the names, in rows.
+    names : the names, in row order.
+    specs, figures, panels : name -> :class:`PanelSpec`, Figure, panel.
+    """
+
+    def __init__(
+        self,
+        panels: str | Iterable = DEFAULT_PANELS,
+        context: PanelContext | None = None,
+        new_figure: Callable[[tuple[float, float]], Figure] | None = None,
+    ):
+        if not isinstance(context, PanelContext):
+            raise ValueError(f"context must be a PanelContext; got {type(context).__name__}")
+        self.rows = panel_rows(panels)
+        self.names = tuple(name for row in self.rows for name in row)
+        self.context = context
+        new_figure = _agg_figure if new_figure is None else new_figure
+        self.specs = {name: PANELS[name] for name in self.names}
+        self.figures: dict[str, Figure] = {}
+        self.panels: dict[str, Panel] = {}
+        for name, spec in self.specs.items():
+            figure = new_figure(spec.size)
+            self.panels[name] = spec.build(figure.add_subplot(), context)
+            set_margins(figure, spec.margins)
+            self.figures[name] = figure
+
+    def __repr__(self) -> str:
+        return f"PanelBoard(rows={self.rows})"
+
+    def affected(self, changed: Iterable[str]) -> tuple[str, ...]:
+        """The names of the panels that follow any of the ``changed`` states."""
+        changed = set(changed)
+        return tuple(name for name, spec in self.specs.items() if spec.depends & changed)
+
+    def draw(self, view: PanelView, changed: Iterable[str] = STATES) -> dict[str, bool]:
+        """Update, in place, every panel that follows one of the ``changed`` states.
+
+        Parameters
+        ----------
+        view : what to show.
+        changed : which of :data:`STATES` changed since the last draw; all of them (the
+            default) on the first draw or after a new run.
+
+        Returns
+        -------
+        dict: name of each panel updated -> whether its layout changed (a full redraw of
+        its figure is due; otherwise redrawing its animated artists suffices).
+        """
+        changed = frozenset(changed)
+        layout = {}
+        for name, spec in self.specs.items():
+            mine = spec.depends & changed
+            if mine:
+                layout[name] = bool(spec.draw(self.panels[name], view, mine))
+        return layout
