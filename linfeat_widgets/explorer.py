@@ -26,6 +26,7 @@ from .controls import DepthSelector, IterationSlider, LayerSelector, ParadigmSel
 from .data import Dataset, make_dataset
 from .models import mlp_sizes
 from .panel_specs import DEFAULT_PANELS, PANELS, PanelBoard, PanelContext, PanelView
+from .player import PlayControl
 from .snapshots import SnapshotCache
 from .theory_cache import TheoryCache, linearized_history
 from .training import Config, History, Sweep, sweep
@@ -95,6 +96,9 @@ class Explorer(widgets.VBox):
         and updates them.
     iteration_slider, layer_selector, width_selector, depth_selector, paradigm_selector,
     compare_checkbox : the controls.
+    play_button : an :class:`ipywidgets.Play` stepping the iteration slider through the saved
+        steps; player : the :class:`~linfeat_widgets.player.PlayControl` holding it and its
+        speed control (frames per second).
     status : HTML readout of the configuration, step, train and test error.
     errors : Output where an error raised while redrawing is shown (it is also raised).
     sweep, history, snapshots : the sweep, the History shown and its SnapshotCache.
@@ -159,6 +163,8 @@ class Explorer(widgets.VBox):
         self.iteration_slider = IterationSlider(steps, int(steps[-1]) if iteration is None else int(iteration))
         self.layer_selector = LayerSelector(self.snapshots.keys, layer)
         self.compare_checkbox = widgets.Checkbox(value=bool(compare), description="show initialization", indent=False)
+        self.player = PlayControl(self.iteration_slider)
+        self.play_button = self.player.play
         self.status = widgets.HTML()
         self.status.add_class("linfeat-status")
         self.errors = widgets.Output()
@@ -186,7 +192,9 @@ class Explorer(widgets.VBox):
         super().__init__(
             children=[
                 widgets.HBox([self.width_selector, self.depth_selector, self.paradigm_selector], layout=row),
-                widgets.HBox([self.iteration_slider, self.layer_selector, self.compare_checkbox], layout=row),
+                widgets.HBox(
+                    [self.iteration_slider, self.player, self.layer_selector, self.compare_checkbox], layout=row
+                ),
                 self.status,
                 *(widgets.HBox([canvases[name] for name in names], layout=row) for names in self.board.rows),
                 self.errors,
@@ -224,6 +232,39 @@ class Explorer(widgets.VBox):
             for name, value in state.items():
                 setattr(self, name, value)
 
+    def view(self) -> PanelView:
+        """What the panels show now: the run, its caches, the selected step, layer and compare switch."""
+        return PanelView(
+            self.history, self.snapshots, self.iteration, self.layer, self.compare, self._theory(self._config)
+        )
+
+    def save_figure(self, path, dpi: float | None = None):
+        """Save the panels shown, at the selected step, as one figure titled with the status line.
+
+        PNG, SVG or PDF by ``path``'s extension; ``dpi`` sets a PNG's resolution (default
+        150). Drawn on its own figure (see :mod:`linfeat_widgets.export`): the widget is not
+        touched. An earlier file at ``path`` is replaced only once the new one is complete.
+        Returns the Path written.
+        """
+        from .export import save_figure
+
+        return save_figure(path, self.view(), panels=self.board.rows, context=self.board.context, dpi=dpi)
+
+    def animate(self, path, steps=None, fps: float = 10, *, dpi: float = 80, progress: bool = True):
+        """Write an animation of the panels shown over saved steps of the run shown: GIF or MP4.
+
+        ``steps``: the saved steps to show, in order (default all of them); ``fps``: frames
+        per second. GIF through Pillow, MP4 through imageio-ffmpeg (``pip install
+        imageio-ffmpeg``). Frames are drawn headless by the same panels on their own
+        figure, with a progress bar; the widget on screen is not touched. Returns the Path.
+        """
+        from .export import animate
+
+        return animate(
+            path, self.view(), steps, fps, panels=self.board.rows, context=self.board.context, dpi=dpi,
+            progress=progress,
+        )  # fmt: skip
+
     def close(self) -> None:
         """Close the controls, the canvases or images and this widget; the figures are released."""
         # getattr: ipywidgets also calls close() on an explorer whose construction failed
@@ -236,6 +277,7 @@ class Explorer(widgets.VBox):
             "iteration_slider",
             "layer_selector",
             "compare_checkbox",
+            "player",
             "status",
             "errors",
         ):
@@ -372,10 +414,7 @@ class Explorer(widgets.VBox):
             self.compare_checkbox.value = self.compare
 
     def _redraw(self, pending: set[str]) -> None:
-        view = PanelView(
-            self.history, self.snapshots, self.iteration, self.layer, self.compare, self._theory(self._config)
-        )
-        for name, full in self.board.draw(view, pending).items():
+        for name, full in self.board.draw(self.view(), pending).items():
             self.hosts[name].refresh(full=full)
         self._show_status()
 
