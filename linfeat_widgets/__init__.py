@@ -40,7 +40,10 @@ _LAZY: dict[str, str] = {
     "LayerSelector": ".controls",
     "ParadigmSelector": ".controls",
     "WidthSelector": ".controls",
+    "PlayControl": ".player",
     "Explorer": ".explorer",
+    "LiveExplorer": ".live_explorer",
+    "live": ".live_explorer",
     "explore": ".explorer",
     "make_history_interactive": ".homework",
 }

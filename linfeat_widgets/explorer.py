@@ -232,6 +232,37 @@ class Explorer(widgets.VBox):
             for name, value in state.items():
                 setattr(self, name, value)
 
+    def show_sweep(self, sweep: Sweep | History, **state) -> None:
+        """Show another sweep (or History of the same dataset), e.g. a live run that has grown.
+
+        The caches of the old one are dropped; ``state`` (``iteration``, ``layer``, ...)
+        is set with it; the controls follow and every panel is redrawn once. An iteration
+        the new run lacks moves to its nearest saved step.
+        """
+        sweep = _as_sweep(sweep, self.sweep.data if isinstance(sweep, History) else None)
+        if sweep.data is not self.sweep.data:
+            raise ValueError("sweep must be trained on the Dataset the explorer shows")
+        unknown = set(state) - set(_STATE)
+        if unknown:
+            raise ValueError(f"show_sweep accepts {', '.join(_STATE)}; got {', '.join(sorted(unknown))}")
+        self.sweep = sweep
+        self._caches.clear()
+        self._theories.clear()
+        self._config = None
+        state.setdefault("width", sweep.widths[0] if self.width not in sweep.widths else self.width)
+        state.setdefault("depth", sweep.depths[0] if self.depth not in sweep.depths else self.depth)
+        state.setdefault("paradigm", sweep.paradigms[0] if self.paradigm not in sweep.paradigms else self.paradigm)
+        config = sweep.config(state["width"], state["depth"], state["paradigm"])
+        history = sweep[config]
+        if "iteration" not in state and self.iteration not in history:
+            state["iteration"] = self.iteration_slider.nearest(self.iteration, history.steps)
+        if "layer" not in state and self.layer not in (*history.names, "all"):
+            state["layer"] = "0.weight"
+        with self._batch():
+            self._pending.update(_STATE)
+            for name, value in state.items():
+                setattr(self, name, value)
+
     def view(self) -> PanelView:
         """What the panels show now: the run, its caches, the selected step, layer and compare switch."""
         return PanelView(
