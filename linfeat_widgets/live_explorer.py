@@ -291,8 +291,9 @@ class LiveExplorer(widgets.VBox):
 
     def close(self) -> None:
         """Stop the worker thread and the refreshes, then close the widgets."""
+        # getattr: ipywidgets also calls close() on a widget whose construction failed
         self._closed = True
-        if self._handle is not None:
+        if getattr(self, "_handle", None) is not None:
             self._handle.cancel()
         if hasattr(self, "run"):
             self.run.close()
