@@ -1,9 +1,9 @@
 """linfeat_widgets: see what a small ReLU network learns through its local linearization.
 
-The math (``data``, ``models``, ``training``, ``linearize``, ``spectrum``, ``theory``, ``snapshots``)
-imports neither matplotlib nor ipywidgets, so it runs in scripts and on servers without a
-display. The user-interface names (``panels``, ``canvas``, ``controls``, ``explorer``,
-``homework``) are loaded on first use.
+The math (``data``, ``models``, ``training``, ``linearize``, ``spectrum``, ``theory``, ``snapshots``,
+``theory_cache``) imports neither matplotlib nor ipywidgets, so it runs in scripts and on
+servers without a display. The user-interface names (``panels``, ``theory_panels``,
+``panel_specs``, ``canvas``, ``controls``, ``explorer``, ``homework``) are loaded on first use.
 """
 
 from __future__ import annotations

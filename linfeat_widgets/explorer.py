@@ -11,6 +11,7 @@ axes changed. What a snapshot needs (prediction, features, SVD) comes from a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import html
@@ -83,6 +84,10 @@ class Explorer(widgets.VBox):
         default the homework's five, ``"prediction"``, ``"errors"``, ``"features"``,
         ``"spectrum"``, ``"principal"``; ``"all"`` for every registered panel; or rows of
         names, e.g. ``(("prediction", "errors"), ("spectrum",))``.
+    background : compute a run's theory arrays (for ``"movement"``, ``"residual"``,
+        ``"spectrum_history"``) in a background thread, the panels saying "computing…"
+        until they are drawn, so that the kernel stays responsive. Default: when a running
+        event loop (a Jupyter kernel's) can draw them afterwards; otherwise on first use.
 
     Attributes
     ----------
@@ -129,8 +134,10 @@ class Explorer(widgets.VBox):
         n_principal: int = 4,
         max_lines: int = 120,
         panels=DEFAULT_PANELS,
+        background: bool | None = None,
     ):
         self.sweep = _as_sweep(sweep, data)
+        self._loop = _event_loop(background)
         self._options = {
             "n_grid": check_int("n_grid", n_grid, 2),
             "n_principal": check_int("n_principal", n_principal, 1),
@@ -170,8 +177,9 @@ class Explorer(widgets.VBox):
         self.errors = widgets.Output()
         self.errors.add_class("linfeat-errors")
 
-        linearized = any(linearized_history(self.sweep, c) is not None for c in self.sweep)
-        context = PanelContext(self.sweep.data, n_principal=n_principal, animated=True, linearized=linearized)
+        context = PanelContext(
+            self.sweep.data, n_principal=n_principal, animated=True, linearized=self.sweep.has_linearized
+        )
         self.board = PanelBoard(panels, context, lambda size: new_figure(size, dpi, self.mode))
         for name, spec in PANELS.items():
             setattr(self, spec.attribute, self.board.panels.get(name))
@@ -265,9 +273,7 @@ class Explorer(widgets.VBox):
 
     def view(self) -> PanelView:
         """What the panels show now: the run, its caches, the selected step, layer and compare switch."""
-        return PanelView(
-            self.history, self.snapshots, self.iteration, self.layer, self.compare, self._theory(self._config)
-        )
+        return self._view()
 
     def save_figure(self, path, dpi: float | None = None):
         """Save the panels shown, at the selected step, as one figure titled with the status line.
@@ -445,9 +451,30 @@ class Explorer(widgets.VBox):
             self.compare_checkbox.value = self.compare
 
     def _redraw(self, pending: set[str]) -> None:
-        for name, full in self.board.draw(self.view(), pending).items():
+        theory = self._theory(self._config)
+        needed = self.board.theory
+        if self._loop is not None and needed and not theory.ready(needed):
+            config, loop = self._config, self._loop
+            theory.prepare(needed, lambda: loop.call_soon_threadsafe(self._theory_ready, config))
+        for name, full in self.board.draw(self._view(compute_theory=self._loop is None), pending).items():
             self.hosts[name].refresh(full=full)
         self._show_status()
+
+    def _view(self, compute_theory: bool = True) -> PanelView:
+        theory = self._theory(self._config)
+        return PanelView(self.history, self.snapshots, self.iteration, self.layer, self.compare, theory, compute_theory)
+
+    def _theory_ready(self, config: Config) -> None:
+        """Draw the theory panels once their arrays, computed in the background, are there (in the event loop)."""
+        if self.comm is None or config != self._config:
+            return  # closed, or another run is shown: its own computation draws it
+        names = [name for name, spec in self.board.specs.items() if spec.theory]
+        try:
+            for name, full in self.board.draw(self._view(), {"history"}, names).items():
+                self.hosts[name].refresh(full=full)
+            self._show_status()
+        except Exception as exc:  # raised in the event loop, where nobody would see it: shown in the explorer
+            self._show_error(exc)
 
     def _show_status(self) -> None:
         config, i = self._config, self.history.index(self.iteration)
@@ -458,6 +485,14 @@ class Explorer(widgets.VBox):
             f"<span style='color:#666'>width {config.width}, depth {config.depth}, "
             f"paradigm {html.escape(config.paradigm)}, {len(self.history)} snapshots</span>"
         )
+        theory = self._theories.get(config)
+        if (
+            self._loop is not None
+            and theory is not None
+            and theory.error is None
+            and not theory.ready(self.board.theory)
+        ):
+            self.status.value += " &nbsp; <i style='color:#666'>computing the theory panels…</i>"
 
     def _show_error(self, exc: BaseException) -> None:
         self.error = exc
@@ -467,6 +502,19 @@ class Explorer(widgets.VBox):
         self.status.value = (
             f"<span style='color:#b00'><b>{html.escape(type(exc).__name__)}</b>: {html.escape(str(exc))}</span>"
         )
+
+
+def _event_loop(background: bool | None):
+    """The running event loop that draws what background threads computed, or None to compute on first use."""
+    if background is not None and not isinstance(background, bool):
+        raise ValueError(f"background must be True, False or None; got {background!r}")
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if background and loop is None:
+        raise ValueError("background=True needs a running event loop (as in a Jupyter kernel) to draw in")
+    return loop if background is not False else None
 
 
 def explore(

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from .data import Dataset
 from .panels import ErrorPanel, FeaturePanel, Panel, PredictionPanel, PrincipalFeaturePanel, SpectrumPanel
 from .snapshots import SnapshotCache
-from .theory_cache import TheoryCache
+from .theory_cache import THEORY, TheoryCache
 from .theory_panels import MovementPanel, ResidualPanel, SpectrumHistoryPanel
 from .training import History
 
@@ -84,6 +84,9 @@ class PanelView:
     theory : the run's :class:`~linfeat_widgets.theory_cache.TheoryCache` (theory arrays
         and the linearized model), or None: then the theory panels cannot be drawn and no
         linearized model is overlaid.
+    compute_theory : a theory panel whose arrays are not computed yet computes them (True),
+        or shows that they are being computed elsewhere (False: the Explorer computes
+        them in a background thread and draws them when they are ready).
     """
 
     history: History
@@ -92,6 +95,7 @@ class PanelView:
     layer: str = "0.weight"
     compare: bool = True
     theory: TheoryCache | None = None
+    compute_theory: bool = True
 
     @classmethod
     def of(
@@ -122,6 +126,11 @@ class PanelView:
             raise ValueError(f"the {panel!r} panel needs a view with theory (a TheoryCache); got theory=None")
         return self.theory
 
+    def theory_for(self, panel: str, names) -> TheoryCache | None:
+        """:attr:`theory` when ``names`` may be read now (computed, or :attr:`compute_theory`), else None."""
+        theory = self.require_theory(panel)
+        return theory if self.compute_theory or theory.ready(names) else None
+
     @property
     def linearized_prediction(self):
         """The linearized model's prediction (m,) on the grid at :attr:`step`, or None."""
@@ -145,6 +154,9 @@ class PanelSpec:
         them on the first draw). Returns True when the Axes' layout changed (a full
         redraw is due), False when redrawing the panel's animated artists suffices.
     margins : (left, right, bottom, top) of the Axes inside the figure, in inches.
+    theory : the arrays of the run's :class:`~linfeat_widgets.theory_cache.TheoryCache`
+        it reads (from :data:`~linfeat_widgets.theory_cache.THEORY`), computed before it
+        can draw a run.
     """
 
     name: str
@@ -155,11 +167,15 @@ class PanelSpec:
     build: Callable[[Axes, PanelContext], Panel]
     draw: Callable[[Panel, PanelView, frozenset[str]], bool]
     margins: tuple[float, float, float, float] = field(default=_MARGINS)
+    theory: frozenset[str] = frozenset()
 
     def __post_init__(self):
         unknown = set(self.depends) - set(STATES)
         if unknown:
             raise ValueError(f"depends must name states from {STATES}; got {sorted(unknown)}")
+        unknown = set(self.theory) - set(THEORY)
+        if unknown:
+            raise ValueError(f"theory must name arrays from {THEORY}; got {sorted(unknown)}")
 
 
 # --- the five panels of the homework -----------------------------------------------------
@@ -212,28 +228,28 @@ def _draw_principal(panel: PrincipalFeaturePanel, view: PanelView, changed: froz
     return panel.update(snap.x, snap.principal_features)
 
 
-def _draw_movement(panel: MovementPanel, view: PanelView, changed: frozenset[str]) -> bool:
-    layout = False
-    if "history" in changed:
-        movement = view.require_theory("movement").movement
-        layout = panel.set_run(movement.steps, movement.parameter_distance, movement.kernel_distance)
-    return panel.update(view.step) or layout
+def _draw_run(name: str, set_run: Callable[[TheoryCache], bool]):
+    """The draw of a theory panel: the run's arrays once per run, then only the marker."""
+
+    def draw(panel, view: PanelView, changed: frozenset[str]) -> bool:
+        theory = view.theory_for(name, PANELS[name].theory)
+        if theory is None:  # being computed elsewhere: say so, once per run
+            return panel.set_pending() if "history" in changed or not panel.pending else False
+        layout = set_run(panel, theory) if "history" in changed or panel.pending else False
+        return panel.update(view.step) or layout
+
+    return draw
 
 
-def _draw_residual(panel: ResidualPanel, view: PanelView, changed: frozenset[str]) -> bool:
-    layout = False
-    if "history" in changed:
-        projections = view.require_theory("residual").projections
-        layout = panel.set_run(projections.steps, projections.coefficients, projections.singular_values)
-    return panel.update(view.step) or layout
-
-
-def _draw_spectrum_history(panel: SpectrumHistoryPanel, view: PanelView, changed: frozenset[str]) -> bool:
-    layout = False
-    if "history" in changed:
-        theory = view.require_theory("spectrum_history")
-        layout = panel.set_run(theory.steps, theory.spectrum)
-    return panel.update(view.step) or layout
+_draw_movement = _draw_run(
+    "movement",
+    lambda panel, t: panel.set_run(t.movement.steps, t.movement.parameter_distance, t.movement.kernel_distance),
+)
+_draw_residual = _draw_run(
+    "residual",
+    lambda panel, t: panel.set_run(t.projections.steps, t.projections.coefficients, t.projections.singular_values),
+)
+_draw_spectrum_history = _draw_run("spectrum_history", lambda panel, t: panel.set_run(t.steps, t.spectrum))
 
 
 _RUN_AND_STEP = frozenset({"history", "iteration"})
@@ -293,6 +309,7 @@ _SPECS = (
         lambda ax, c: MovementPanel(ax, animated=c.animated),
         _draw_movement,
         margins=(0.7, 0.25, 0.48, 0.62),
+        theory=frozenset({"movement"}),
     ),
     PanelSpec(
         "residual",
@@ -303,6 +320,7 @@ _SPECS = (
         lambda ax, c: ResidualPanel(ax, animated=c.animated),
         _draw_residual,
         margins=(0.55, 1.6, 0.48, 0.34),
+        theory=frozenset({"projections"}),
     ),
     PanelSpec(
         "spectrum_history",
@@ -312,6 +330,7 @@ _SPECS = (
         _RUN_AND_STEP,
         lambda ax, c: SpectrumHistoryPanel(ax, animated=c.animated),
         _draw_spectrum_history,
+        theory=frozenset({"spectrum"}),
     ),
 )
 
@@ -432,12 +451,20 @@ class PanelBoard:
     def __repr__(self) -> str:
         return f"PanelBoard(rows={self.rows})"
 
+    @property
+    def theory(self) -> tuple[str, ...]:
+        """The theory arrays (from :data:`~linfeat_widgets.theory_cache.THEORY`) the panels read."""
+        needed = set().union(*(spec.theory for spec in self.specs.values()))
+        return tuple(name for name in THEORY if name in needed)
+
     def affected(self, changed: Iterable[str]) -> tuple[str, ...]:
         """The names of the panels that follow any of the ``changed`` states."""
         changed = set(changed)
         return tuple(name for name, spec in self.specs.items() if spec.depends & changed)
 
-    def draw(self, view: PanelView, changed: Iterable[str] = STATES) -> dict[str, bool]:
+    def draw(
+        self, view: PanelView, changed: Iterable[str] = STATES, names: Iterable[str] | None = None
+    ) -> dict[str, bool]:
         """Update, in place, every panel that follows one of the ``changed`` states.
 
         Parameters
@@ -445,6 +472,7 @@ class PanelBoard:
         view : what to show.
         changed : which of :data:`STATES` changed since the last draw; all of them (the
             default) on the first draw or after a new run.
+        names : only these panels (default: all of the board's).
 
         Returns
         -------
@@ -452,9 +480,10 @@ class PanelBoard:
         its figure is due; otherwise redrawing its animated artists suffices).
         """
         changed = frozenset(changed)
+        chosen = set(self.names if names is None else names)
         layout = {}
         for name, spec in self.specs.items():
-            mine = spec.depends & changed
+            mine = spec.depends & changed if name in chosen else frozenset()
             if mine:
                 layout[name] = bool(spec.draw(self.panels[name], view, mine))
         return layout

@@ -14,9 +14,11 @@ the features stay put. The three functions here measure that for every snapshot 
 
 How it is computed
     For each snapshot, one forward and backward pass of the network at the training
-    inputs gives the outputs and the per-layer factors of J
-    (:func:`~linfeat_widgets.linearize.mlp_factors`); K_t is built from them without
-    forming J (the closed form of :func:`~linfeat_widgets.spectrum.ntk`), and its
+    inputs, in numpy on the snapshot's flat parameters, gives the outputs and the
+    per-layer factors of J (as :func:`~linfeat_widgets.linearize.mlp_factors` does; the
+    training stage's copy is used, since it reads flat vectors without building a module);
+    K_t is built from them without forming J (the closed form of
+    :func:`~linfeat_widgets.spectrum.ntk`), and its
     eigen-decomposition ``K = U diag(s^2) U^T`` gives the singular values s (square roots
     of the eigenvalues, clipped at 0) and the left singular vectors U. Singular values
     below about ``sqrt(n * eps) * s_max`` are rounding in K, not features. This work is
@@ -40,16 +42,14 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import torch
 from torch import nn
 
 from ._checks import check_choice, check_int
 from .data import Dataset
-from .linearize import mlp_factors
-from .models import mlp_from_sizes, mlp_sizes
+from .models import mlp_sizes
 from .spectrum import _gram_closed_form, _signs
 from .training import History
-from .training.linearized import LinearizedMLP, jacobian_times, split_layers
+from .training.linearized import LinearizedMLP, factors, jacobian_times, split_layers
 
 __all__ = ["BASES", "Movement", "Projections", "kernel_movement", "residual_projections", "spectrum_history"]
 
@@ -124,27 +124,29 @@ class _Trajectory:
         network = template.network() if self.linearized else template
         self.sizes = mlp_sizes(network)
         self.steps = np.concatenate([[0], history.steps]).astype(np.int64)
-        self.params = np.vstack([history.initial_params[None, :], history.params]).astype(np.float64)
+        # rows are read (and cast to float64) one at a time: a wide network's (S, d) array is large
+        self._initial_params, self._params = history.initial_params, history.params
         self.X = np.asarray(data.X, dtype=np.float64)
         self.y = np.asarray(data.y, dtype=np.float64)
-        self.n, self.d = self.X.shape[0], self.params.shape[1]
-        self._module = mlp_from_sizes(self.sizes).to(torch.float64)
+        self.n, self.d = self.X.shape[0], self._params.shape[1]
         self._lock = threading.Lock()
 
     def factors(self, i: int):
-        """(outputs (n,), per-layer factors) of snapshot row i."""
-        arrays = [array for pair in split_layers(self.sizes, self.params[i]) for array in pair]
-        with torch.no_grad():
-            for p, value in zip(self._module.parameters(), arrays):
-                p.copy_(torch.from_numpy(value))
-        return mlp_factors(self._module, self.X)
+        """(outputs (n,), per-layer factors) of snapshot row i, straight from its flat parameters."""
+        return factors(self.sizes, self.theta(i), self.X)
+
+    def theta(self, i: int) -> np.ndarray:
+        """Flat parameters (d,) of snapshot row i (row 0: theta_0), float64."""
+        return np.asarray(self._initial_params if i == 0 else self._params[i - 1], dtype=np.float64)
 
     @cached_property
     def parameter_distance(self) -> np.ndarray:
-        norm0 = np.linalg.norm(self.params[0])
+        theta0 = self.theta(0)
+        norm0 = np.linalg.norm(theta0)
         if norm0 == 0:
             raise ValueError("history starts from all-zero parameters: the relative parameter distance is undefined")
-        return _read_only(np.linalg.norm(self.params - self.params[0], axis=1) / norm0)
+        distance = [np.linalg.norm(self.theta(i) - theta0) for i in range(len(self.steps))]
+        return _read_only(np.asarray(distance) / norm0)
 
     @cached_property
     def _initial(self):
@@ -179,7 +181,7 @@ class _Trajectory:
         """``J(X; theta_0) (theta_t - theta_0)`` for every row, (S, n)."""
         out = np.zeros((len(self.steps), self.n))
         for i in range(1, len(self.steps)):
-            tangent = split_layers(self.sizes, self.params[i] - self.params[0])
+            tangent = split_layers(self.sizes, self.theta(i) - self.theta(0))
             out[i] = jacobian_times(fac0, tangent)
         return out
 

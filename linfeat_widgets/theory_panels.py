@@ -2,7 +2,8 @@
 
 Each draws one run's arrays (from :mod:`linfeat_widgets.theory`, passed in as plain
 arrays) once per run with ``set_run(...)``, which changes the layout, and marks the
-selected step with ``update(step)``, which moves only the animated marker artists. As in
+selected step with ``update(step)``, which moves only the animated marker artists; while
+the arrays are being computed, ``set_pending()`` says so. As in
 :mod:`linfeat_widgets.panels`, every artist is built in the constructor.
 
 This module uses matplotlib only (no ipywidgets).
@@ -45,7 +46,39 @@ class _StepMarker:
         self.dots.set_data(np.full(len(values), float(step)), values)
 
 
-class MovementPanel(Panel):
+class _RunPanel(Panel):
+    """A panel that draws a whole run's arrays: until they are there it says they are being computed.
+
+    Attributes
+    ----------
+    note : Text in the middle of the Axes ("computing…" while :attr:`pending`).
+    pending : True until :meth:`set_run` drew a run (and again after :meth:`set_pending`).
+    """
+
+    def __init__(self, ax: Axes, animated: bool = False):
+        super().__init__(ax, animated)
+        self.note = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center", color="0.4", zorder=5)
+        self.pending = True
+
+    def set_pending(self, text: str = "computing…") -> bool:
+        """Show that the run's arrays are being computed (the old run's stay hidden). Changes the layout."""
+        self.pending = True
+        self.note.set_text(text)
+        for artist in self._run_artists():
+            artist.set_visible(False)
+        return True
+
+    def _ready(self) -> None:
+        self.pending = False
+        self.note.set_text("")
+        for artist in self._run_artists():
+            artist.set_visible(True)
+
+    def _run_artists(self) -> tuple:
+        return self.animated
+
+
+class MovementPanel(_RunPanel):
     """Parameter and kernel distance from the initialization against the step, log axes.
 
     Step 0 (the initialization, where both distances are 0) has no place on log axes: the
@@ -77,6 +110,7 @@ class MovementPanel(Panel):
 
     def set_run(self, steps: np.ndarray, parameter_distance: np.ndarray, kernel_distance: np.ndarray) -> bool:
         """Draw one run: ``steps`` (S,) with 0 first, and the two distances (S,). Changes the layout."""
+        self._ready()
         steps = np.asarray(steps, dtype=np.float64)
         keep = steps > 0
         steps = steps[keep]
@@ -92,6 +126,9 @@ class MovementPanel(Panel):
         self.ax.set_ylim(*(limits or (1e-4, 1.0)))
         return True
 
+    def _run_artists(self) -> tuple:
+        return (self.parameter_line, self.kernel_line, *self.animated)
+
     def update(self, step: int) -> bool:
         """Mark ``step`` (a saved step). Never changes the layout."""
         i = self._index[int(step)]
@@ -99,7 +136,7 @@ class MovementPanel(Panel):
         return False
 
 
-class ResidualPanel(Panel):
+class ResidualPanel(_RunPanel):
     """``|c_k(t)|``, the residual along each singular direction k, as an image: k down, step across.
 
     Color is on a log scale; the feature matrix's singular values ``s_k`` are drawn on a
@@ -141,6 +178,7 @@ class ResidualPanel(Panel):
 
     def set_run(self, steps: np.ndarray, coefficients: np.ndarray, singular_values: np.ndarray) -> bool:
         """Draw one run: ``steps`` (S,), ``coefficients`` (S, r) and ``singular_values`` (r,). Changes the layout."""
+        self._ready()
         steps = np.asarray(steps, dtype=np.float64)
         magnitude = np.abs(np.asarray(coefficients, dtype=np.float64)).T  # (r, S): k down, step across
         r = magnitude.shape[0]
@@ -165,13 +203,16 @@ class ResidualPanel(Panel):
         self.ax.set_ylim(r + 0.5, 0.5)
         return True
 
+    def _run_artists(self) -> tuple:
+        return (self.image, self.singular_line, *self.animated)
+
     def update(self, step: int) -> bool:
         """Mark ``step``. Never changes the layout."""
         self.marker.set_xdata([step, step])
         return False
 
 
-class SpectrumHistoryPanel(Panel):
+class SpectrumHistoryPanel(_RunPanel):
     """The top singular values of the feature matrix against the step, log scale.
 
     Parameters
@@ -205,6 +246,7 @@ class SpectrumHistoryPanel(Panel):
 
     def set_run(self, steps: np.ndarray, singular_values: np.ndarray) -> bool:
         """Draw one run: ``steps`` (S,) and ``singular_values`` (S, k), largest first. Changes the layout."""
+        self._ready()
         steps = np.asarray(steps, dtype=np.float64)
         values = np.asarray(singular_values, dtype=np.float64)[:, : len(self.lines)]
         for j, line in enumerate(self.lines):
@@ -219,6 +261,9 @@ class SpectrumHistoryPanel(Panel):
         limits = _AutoLimits(log=True, margin=0.05, min_span=1.0).fit(*_positive_span(values))
         self.ax.set_ylim(*(limits or (1e-3, 1.0)))
         return True
+
+    def _run_artists(self) -> tuple:
+        return (*self.lines, *self.animated)
 
     def update(self, step: int) -> bool:
         """Mark ``step`` (0 or a saved step). Never changes the layout."""

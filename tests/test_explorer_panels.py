@@ -116,7 +116,7 @@ def test_the_linearized_model_is_overlaid(explorer, lin_sweep):
         explorer.select(width=width, iteration=step)
         linearized = lin_sweep.history(width, 1, "all", linearized=True)
         assert np.array_equal(line.get_xdata(), grid)
-        np.testing.assert_array_equal(line.get_ydata(), lf.predict(linearized.model(step), grid))
+        np.testing.assert_allclose(line.get_ydata(), lf.predict(linearized.model(step), grid), rtol=1e-9, atol=1e-12)
         errors = explorer.error_panel.linearized_line
         np.testing.assert_array_equal(errors.get_ydata(), linearized.test_error)
         assert np.array_equal(errors.get_xdata(), linearized.steps)
@@ -153,3 +153,49 @@ def test_unknown_panel_names_are_refused(plain_sweep):
         lf.Explorer(plain_sweep, panels=("prediction", "kernel"), mode="image")
     with pytest.raises(ValueError, match="panels must"):
         lf.Explorer(plain_sweep, panels="everything", mode="image")
+
+
+def test_in_an_event_loop_the_theory_is_computed_in_the_background(plain_sweep, data, monkeypatch):
+    """As in a Jupyter kernel: the explorer opens at once, the theory panels say so, then draw when ready."""
+    import asyncio
+    import threading
+
+    release = threading.Event()
+    original = theory.kernel_movement
+
+    def slow(*args, **kwargs):
+        assert threading.current_thread() is not threading.main_thread()
+        release.wait(10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(theory, "kernel_movement", slow)
+
+    async def story():
+        explorer = lf.Explorer(plain_sweep, panels=("errors", "movement"), mode="image", n_grid=32)
+        try:
+            panel, host = explorer.movement_panel, explorer.hosts["movement"]
+            assert panel.pending and panel.note.get_text() == "computing…"
+            assert "computing the theory panels" in explorer.status.value
+            assert not panel.parameter_line.get_visible()
+            explorer.iteration_slider.value = 20  # the slider works meanwhile
+            assert list(explorer.error_panel.marker.get_xdata()) == [20, 20]
+            draws = host.full_draws
+            release.set()
+            for _ in range(400):
+                await asyncio.sleep(0.01)
+                if not panel.pending:
+                    break
+            assert not panel.pending and panel.note.get_text() == "" and panel.parameter_line.get_visible()
+            assert host.full_draws == draws + 1
+            assert "computing" not in explorer.status.value and "SGD iteration 20" in explorer.status.value
+            movement = lf.kernel_movement(plain_sweep.history(), data)
+            np.testing.assert_array_equal(panel.kernel_line.get_ydata(), movement.kernel_distance[1:])
+            assert list(panel.marker.get_xdata()) == [20, 20]
+        finally:
+            explorer.close()
+
+    asyncio.run(story())
+    with pytest.raises(ValueError, match="background=True needs a running event loop"):
+        lf.Explorer(plain_sweep, background=True, mode="image")
+    with pytest.raises(ValueError, match="background must be True, False or None"):
+        lf.Explorer(plain_sweep, background="yes", mode="image")

@@ -7,6 +7,8 @@ snapshot, numpy's SVD of those feature matrices, and the network's outputs from
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import linfeat_widgets as lf
 from linfeat_widgets import theory
@@ -157,3 +159,33 @@ def test_history_of_another_module_is_refused(data):
     history = lf.train(model, data, n_steps=4, save_every=2, backend="torch", progress=False)
     with pytest.raises(ValueError, match="history must come from"):
         lf.kernel_movement(history, data)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    width=st.integers(1, 6),
+    depth=st.integers(1, 3),
+    init=st.sampled_from(["elbows", "kaiming", 0.03, 3.0]),
+    n_steps=st.integers(1, 12),
+    linearized=st.booleans(),
+)
+def test_any_small_run_gives_finite_results_of_the_documented_shapes(width, depth, init, n_steps, linearized):
+    data = lf.make_dataset(n_samples=12, n_grid=5)
+    model = lf.make_mlp(width, depth=depth, init=init, seed=0)
+    # a small lr keeps the 3.0-scale networks from diverging
+    history = lf.train(
+        model, data, n_steps=n_steps, save_every=5, lr=1e-4, dtype="float64", progress=False, linearized=linearized
+    )
+    S, d = len(history) + 1, history.params.shape[1]
+    movement = lf.kernel_movement(history, data)
+    for name in ("parameter_distance", "kernel_distance"):
+        values = getattr(movement, name)
+        assert values.shape == (S,) and np.all(np.isfinite(values)) and values[0] == 0
+    for basis in ("initial", "current"):
+        proj = lf.residual_projections(history, data, basis=basis)
+        r = len(proj.singular_values)
+        assert 1 <= r <= min(12, d)
+        assert proj.coefficients.shape == (S, r) and proj.remainder.shape == (S,)
+        assert np.all(np.isfinite(proj.coefficients)) and np.all(proj.remainder >= 0)
+    spectra = lf.spectrum_history(history, data)
+    assert spectra.shape == (S, min(12, d)) and np.all(spectra >= 0) and np.all(np.diff(spectra, axis=1) <= 0)

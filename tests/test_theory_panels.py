@@ -143,3 +143,26 @@ def test_a_board_draws_only_the_panels_that_follow_a_change(data):
     bare = lf.PanelView(history, view.snapshots, 20)
     with pytest.raises(ValueError, match="'movement' panel needs a view with theory"):
         movement.draw(bare)
+
+
+def test_a_board_of_all_eight_draws_outside_the_explorer(data):
+    """What an export does: the same panels on Agg figures, from a History and its linearized model."""
+    model = lf.make_mlp(4, seed=1)
+    history = lf.train(model, data, n_steps=40, save_every=20)
+    linear = lf.train(model, data, n_steps=40, save_every=20, linearized=True)
+    board = lf.PanelBoard("all", lf.PanelContext(data, linearized=True))
+    view = lf.PanelView.of(history, data, 20, linearized=linear, n_grid=32)
+    assert set(board.draw(view)) == set(lf.PANELS)
+    assert board.theory == ("movement", "projections", "spectrum")
+    grid = view.snapshots.grid
+    overlay = board.panels["prediction"].linearized.get_ydata()
+    np.testing.assert_allclose(overlay, lf.predict(linear.model(20), grid), rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="same theta_0"):
+        lf.TheoryCache(history, data, linearized=lf.train(lf.make_mlp(4, seed=2), data, n_steps=40, save_every=20))
+    np.testing.assert_array_equal(board.panels["errors"].linearized_line.get_ydata(), linear.test_error)
+    spectra = lf.spectrum_history(history, data)
+    np.testing.assert_array_equal(board.panels["spectrum_history"].lines[0].get_ydata(), spectra[:, 0])
+    for figure in board.figures.values():
+        figure.canvas.draw()
+    with pytest.raises(ValueError, match="step 7 was not saved"):
+        lf.PanelView.of(history, data, 7)

@@ -6,8 +6,8 @@ error anywhere. Screenshots of the composed widget before and after the slider m
 """
 
 import pytest
-from harness import assert_not_blank, changed_fraction, expect
-from notebooks_under_test import NOTEBOOKS
+from harness import CANVAS, assert_not_blank, changed_fraction, expect
+from notebooks_under_test import NOTEBOOKS, THEORY_PANELS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -51,3 +51,26 @@ def test_explorer_in_jupyterlab(spec, open_notebook, artifacts_dir):
         assert_not_blank(image, f"canvas {i} after switching width")
 
     nb.assert_no_errors()
+
+
+def test_theory_panels_in_jupyterlab(open_notebook, artifacts_dir):
+    """All eight panels with the linearized model: the theory panels, computed in the background, are drawn.
+
+    Their row, screenshotted in a wide window, is the README's ``docs/theory_panels.png``.
+    """
+    spec = THEORY_PANELS
+    nb = open_notebook(spec.name, spec.load())
+    nb.page.set_viewport_size({"width": 1800, "height": 1200})
+    nb.run_all_cells(timeout_ms=spec.run_timeout_s * 1000)
+    nb.wait_for_canvases_painted()
+    status = nb.panel.locator(spec.status)
+    expect(status).to_contain_text("SGD iteration 1,000")
+    expect(status).not_to_contain_text("computing", timeout=60_000)  # the background computation was drawn
+    nb.assert_no_errors()
+    assert nb.canvases().count() == 8
+    row = nb.widget_output().locator(".widget-hbox").filter(has=nb.page.locator(CANVAS)).last
+    row.scroll_into_view_if_needed()
+    nb.page.mouse.move(0, 0)  # no toolbar shown on hover
+    for i, image in enumerate(nb.canvas_images()[-3:]):
+        assert_not_blank(image, f"theory panel {i}")
+    row.screenshot(path=artifacts_dir / "theory-panels.png")
