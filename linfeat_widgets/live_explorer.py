@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import html
 import math
+import time
 
 import ipywidgets as widgets
 
@@ -33,6 +34,9 @@ __all__ = ["DEFAULT_SPEED", "LiveExplorer", "live"]
 #: snapshot every quarter second at ``save_every=500``; fast enough to see SGD work, slow
 #: enough to talk over.
 DEFAULT_SPEED = 2000.0
+
+# after a refresh that took t seconds, wait at least this times t: drawing <= 1/4 of the time
+_DRAW_SHARE_WAIT = 3.0
 
 _SPEEDS = (100, 300, 1000, 2000, 5000, 20_000, 100_000, math.inf)
 _WIDTHS = (5, 10, 20, 40, 80)
@@ -274,11 +278,12 @@ class LiveExplorer(widgets.VBox):
         lr = "" if run.lr is None else f" &nbsp; lr {run.lr:.3g}"
         self.live_status.value = f"<b>{state}</b> &nbsp; step {run.step_count:,}{lr}"
 
-    def _schedule(self) -> None:
+    def _schedule(self, delay: float | None = None) -> None:
         if not self._closed:
-            self._handle = self._loop.call_later(self._interval, self._tick)
+            self._handle = self._loop.call_later(self._interval if delay is None else delay, self._tick)
 
     def _tick(self) -> None:
+        started = time.perf_counter()
         try:
             if self._dirty or self.run.running != self._was_running:
                 self.refresh()
@@ -286,8 +291,13 @@ class LiveExplorer(widgets.VBox):
             self.live_status.value = f"<span style='color:#b00'>refresh failed: {html.escape(str(exc))}</span>"
         finally:
             self._was_running = self.run.running
-            # the next look comes one interval after this one ended: slow draws skip frames
-            self._schedule()
+            # The next look comes one interval after this one ended: slow draws skip frames,
+            # never queue them. At full speed drawing also takes at most a quarter of the
+            # time: the worker needs the GIL between its compiled sub-chunks, and a kernel
+            # always drawing would starve it (at a set pace it has time to spare).
+            spent = time.perf_counter() - started
+            full_speed = self.run.speed is None and self.run.running
+            self._schedule(max(self._interval, _DRAW_SHARE_WAIT * spent) if full_speed else self._interval)
 
     def close(self) -> None:
         """Stop the worker thread and the refreshes, then close the widgets."""
