@@ -105,7 +105,10 @@ class LiveExplorer(widgets.VBox):
         self.run = self._new_run(width, depth, paradigm, lr, speed)
         self.explorer = Explorer(self.run.history, data=self.data, **explorer_options)
         # width, depth and paradigm are this widget's own controls: they start a new run
-        self.explorer.children[0].layout.display = "none"
+        # (a Layout of its own: the explorer's rows share theirs)
+        self.explorer.children[0].layout = widgets.Layout(display="none")
+        # one Play button on screen: the run's (the explorer's replays saved steps; the run grows them)
+        self.explorer.player.layout = widgets.Layout(display="none")
 
         self.play_button = widgets.Button(description="Play", icon="play", button_style="success")
         self.pause_button = widgets.Button(description="Pause", icon="pause")

@@ -45,6 +45,8 @@ def test_starts_paused_at_step_one(make):
     assert "paused" in e.live_status.value and "step 1" in e.live_status.value
     assert e.run.speed is None  # "full"
     assert e.explorer.children[0].layout.display == "none"  # its own width/depth/paradigm controls instead
+    shown = [child for child in e.explorer.children[1:] if child.layout.display != "none"]
+    assert len(shown) == len(e.explorer.children) - 1  # the slider, the status and the panels stay
 
 
 def test_playing_grows_the_slider_and_follows_the_newest(make):
