@@ -239,6 +239,14 @@ def test_any_error_in_the_worker_pauses_and_is_kept(make_run):
     assert run.history.steps.tolist() == snapshot_steps(1000, 100).tolist()
 
 
+def test_a_listener_may_pause_the_run(make_run):
+    run = make_run()
+    run.add_listener(lambda: run.pause() if len(run._worker.snaps.steps) == 4 else None)
+    run.play(until=1000)
+    assert run.wait(timeout=60)
+    assert not run.running and run.history.steps.tolist() == [1, 100, 200, 300] and run.error is None
+
+
 def test_ridge_is_one_snapshot(make_run, small):
     run = make_run(paradigm="ridge")
     assert run.finished and run.lr is None and run.history.steps.tolist() == [1]

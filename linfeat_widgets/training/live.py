@@ -341,6 +341,8 @@ class _Worker:
         with self.cond:
             self.playing = False
             self.cond.notify_all()
+            if threading.current_thread() is self.thread:
+                return  # asked by a listener: the worker stops after this sub-chunk
             while self.busy and self.thread.is_alive():
                 self.cond.wait(0.1)
 
