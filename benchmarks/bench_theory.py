@@ -10,7 +10,8 @@ Then training the linearized model against training the network, same settings.
 
 The time goes mostly to one 200 x 200 symmetric eigen-problem per snapshot. On a machine
 whose cores are busy with other work, OpenBLAS threads contend and such small problems run
-many times slower with two threads than with one: compare
+many times slower with two threads than with one. With ``threadpoolctl`` installed, the
+theory functions run their passes on one BLAS thread; without it, compare
 ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_theory.py``.
 
 Run: python benchmarks/bench_theory.py
@@ -83,6 +84,7 @@ def main() -> None:
         ("residual_projections(basis='current') alone", median_seconds(lambda: _current(history, data), 3, 1)),
     ]
     print(f"BLAS threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset (all cores)')}")
+    print(f"threadpoolctl (one BLAS thread in the theory passes): {'yes' if _has_threadpoolctl() else 'not installed'}")
     report(rows, baseline="naive loop: linearize + feature_svd + predict")
     seconds = dict(rows)[three]
     print(f"target <= 1 s: {'met' if seconds <= 1.0 else 'NOT met'} ({seconds:.3f} s)")
@@ -96,6 +98,12 @@ def main() -> None:
     print(f"  network (fast backend)  {network_seconds:8.2f} s")
     print(f"  linearized model        {linear_seconds:8.2f} s   {network_seconds / linear_seconds:5.2f}x vs network")
     print(f"  final test error: network {history.test_error[-1]:.4g}, linearized {linear.test_error[-1]:.4g}")
+
+
+def _has_threadpoolctl() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("threadpoolctl") is not None
 
 
 def _current(history, data) -> None:

@@ -23,7 +23,9 @@ How it is computed
     of the eigenvalues, clipped at 0) and the left singular vectors U. Singular values
     below about ``sqrt(n * eps) * s_max`` are rounding in K, not features. This work is
     done once per (history, data) pair and shared by the three functions (a small cache
-    keyed by the objects' identities; histories and datasets are immutable).
+    keyed by the objects' identities; histories and datasets are immutable). Where
+    ``threadpoolctl`` is installed, BLAS runs on one thread during these passes: the
+    problems are small, and threads on shared cores only wait on each other.
 
     For a linearized run (``history.config["linearized"] is True``, from
     ``train(..., linearized=True)``) the features are those at theta_0 at every step, so
@@ -35,6 +37,8 @@ This module is math: it imports neither matplotlib nor ipywidgets.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import threading
 import weakref
 from collections import OrderedDict
@@ -106,6 +110,39 @@ class Projections:
     basis: str
 
 
+def _one_blas_thread():
+    """Limit BLAS to one thread while the per-snapshot passes run, where threadpoolctl is installed.
+
+    Each snapshot's problems are small (n x n, n about 200): splitting them over BLAS
+    threads gains nothing, and where cores are shared the threads wait on each other and a
+    200 x 200 eigen-decomposition runs 5 to 50 times slower than on one thread. The limit
+    is process-wide while it lasts (BLAS has no per-thread setting); results are the same.
+    """
+    global _controller
+    if _controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # an optional speed-up: without it, BLAS keeps its own thread count
+            _controller = False
+        else:
+            _controller = ThreadpoolController()  # finding the loaded BLAS libraries takes a while: once
+    return _controller.limit(limits=1, user_api="blas") if _controller else contextlib.nullcontext()
+
+
+_controller = None
+
+
+def _heavy(method):
+    """A cached property computed with BLAS on one thread (see :func:`_one_blas_thread`)."""
+
+    @functools.wraps(method)
+    def compute(self):
+        with _one_blas_thread():
+            return method(self)
+
+    return cached_property(compute)
+
+
 def _read_only(array: np.ndarray) -> np.ndarray:
     array = np.ascontiguousarray(array)
     array.setflags(write=False)
@@ -154,7 +191,7 @@ class _Trajectory:
         f0, fac = self.factors(0)
         return f0, fac, _gram_closed_form(fac, fac)
 
-    @cached_property
+    @_heavy
     def _pass(self):
         """One pass over the snapshots: outputs (S, n), kernel distances (S,), eigenvalues (S, n)."""
         f0, fac0, K0 = self._initial
@@ -204,7 +241,7 @@ class _Trajectory:
             return 0
         return int(np.count_nonzero(s > np.sqrt(max(self.n, self.d) * np.finfo(np.float64).eps) * s[0]))
 
-    @cached_property
+    @_heavy
     def initial_projections(self) -> Projections:
         _, _, K0 = self._initial
         lam, U = np.linalg.eigh(K0)
@@ -220,7 +257,7 @@ class _Trajectory:
             basis="initial",
         )
 
-    @cached_property
+    @_heavy
     def current_projections(self) -> Projections:
         if self.linearized:
             p = self.initial_projections
@@ -287,6 +324,8 @@ def _check(history, data) -> None:
             "history must come from training one of this package's ReLU MLPs (make_mlp), "
             "or be a linearized run (train(..., linearized=True))"
         )
+    if not (np.all(np.isfinite(history.params)) and np.all(np.isfinite(history.initial_params))):
+        raise ValueError("history must hold finite parameters; some snapshot has NaN or infinite entries")
 
 
 def kernel_movement(history: History, data: Dataset) -> Movement:

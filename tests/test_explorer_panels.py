@@ -199,3 +199,27 @@ def test_in_an_event_loop_the_theory_is_computed_in_the_background(plain_sweep, 
         lf.Explorer(plain_sweep, background=True, mode="image")
     with pytest.raises(ValueError, match="background must be True, False or None"):
         lf.Explorer(plain_sweep, background="yes", mode="image")
+
+
+def test_a_failure_in_the_background_is_shown(plain_sweep, monkeypatch):
+    import asyncio
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("kernel movement exploded")
+
+    monkeypatch.setattr(theory, "kernel_movement", broken)
+
+    async def story():
+        explorer = lf.Explorer(plain_sweep, panels=("movement",), mode="image", n_grid=32)
+        try:
+            for _ in range(400):
+                await asyncio.sleep(0.01)
+                if explorer.error is not None:
+                    break
+            assert isinstance(explorer.error, RuntimeError)
+            assert "kernel movement exploded" in explorer.errors.outputs[-1]["text"]
+            assert "RuntimeError" in explorer.status.value
+        finally:
+            explorer.close()
+
+    asyncio.run(story())

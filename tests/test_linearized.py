@@ -8,6 +8,8 @@ direct evaluation of the errors, and torch.func's Jacobian.
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import linfeat_widgets as lf
@@ -175,3 +177,33 @@ def test_sweep_trains_network_and_linearized_model_from_one_initialization(data)
         plain.history(linearized=True)
     with pytest.raises(ValueError, match="linearized"):
         lf.sweep(data, widths=(4,), linearized=1, **settings)
+
+
+def test_the_math_api_reads_a_linearized_snapshot(model, data):
+    history = lin(model, data)
+    f_lin = history.model(200)
+    with torch.no_grad():
+        direct = f_lin(torch.tensor(data.X_test))[:, 0].numpy()
+    np.testing.assert_allclose(lf.predict(f_lin, data.X_test), direct, rtol=1e-13)
+    # the linearized model's features are the network's at theta_0, whatever theta is
+    J = lf.linearize(f_lin, data.X[::10]).matrix
+    np.testing.assert_allclose(J, lf.linearize(history.model(0).network(), data.X[::10]).matrix, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    width=st.integers(1, 7),
+    depth=st.integers(1, 3),
+    batch_size=st.integers(1, 12),
+    n_steps=st.integers(1, 30),
+    seed=st.integers(0, 2**16),
+)
+def test_output_paradigm_matches_the_network_for_any_small_setting(width, depth, batch_size, n_steps, seed):
+    data = lf.make_dataset(n_samples=12, n_grid=5)
+    model = lf.make_mlp(width, depth=depth, seed=seed)
+    kwargs = {"n_steps": n_steps, "save_every": 7, "batch_size": batch_size, "seed": seed, "dtype": "float64"}
+    network = lf.train(model, data, "output", progress=False, **kwargs)
+    linear = lf.train(model, data, "output", progress=False, linearized=True, **kwargs)
+    np.testing.assert_allclose(linear.params, network.params, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(linear.test_error, network.test_error, rtol=1e-9, atol=1e-14)
+    assert np.all(np.isfinite(linear.train_error))

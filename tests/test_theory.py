@@ -152,6 +152,16 @@ def test_bad_arguments_name_themselves(run, data, call, name):
         call(run, data)
 
 
+def test_history_with_non_finite_parameters_is_refused(run, data):
+    params = run.params.copy()
+    params[-1, 0] = np.nan
+    broken = lf.History(
+        run.model(0), run.steps, params, run.train_error, run.test_error, run.initial_params, run.config
+    )
+    with pytest.raises(ValueError, match="history must hold finite parameters"):
+        lf.spectrum_history(broken, data)
+
+
 def test_history_of_another_module_is_refused(data):
     from torch import nn
 

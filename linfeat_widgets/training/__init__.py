@@ -2,9 +2,10 @@
 
 Modules, in the order they build on each other: ``minibatches`` (index stream, snapshot
 schedule), ``history`` (snapshots), ``plan`` (checked settings), ``torch_backend`` (the
-reference loop and the ridge solve), ``progress`` (progress bars), ``trainer``
-(:func:`train`), ``sweep`` (one training per width, depth and paradigm),
-``live`` (one run trained in a background thread, paused at will).
+reference loop and the ridge solve), ``linearized`` (the linearized model and its trainer),
+``progress`` (progress bars), ``trainer`` (:func:`train`), ``sweep`` (one training per
+width, depth and paradigm), ``live`` (one run trained in a background thread, paused at
+will).
 """
 
 from .history import History

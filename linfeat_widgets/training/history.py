@@ -193,7 +193,8 @@ class History(Mapping):
         """Save to a ``.npz`` file; the previous file at ``path`` survives any failure.
 
         The file is written beside ``path`` under a temporary name and moved into place
-        only once complete. Works for this package's ReLU MLPs (see :func:`mlp_sizes`).
+        only once complete. Works for this package's ReLU MLPs (see :func:`mlp_sizes`) and
+        their linearized runs (``train(..., linearized=True)``).
         """
         path = Path(path)
         # a linearized run is saved as its network's sizes plus config["linearized"]
