@@ -240,12 +240,14 @@ class Explorer(widgets.VBox):
             for name, value in state.items():
                 setattr(self, name, value)
 
-    def show_sweep(self, sweep: Sweep | History, **state) -> None:
+    def show_sweep(self, sweep: Sweep | History, *, grown: bool = False, **state) -> None:
         """Show another sweep (or History of the same dataset), e.g. a live run that has grown.
 
-        The caches of the old one are dropped; ``state`` (``iteration``, ``layer``, ...)
-        is set with it; the controls follow and every panel is redrawn once. An iteration
-        the new run lacks moves to its nearest saved step.
+        ``state`` (``iteration``, ``layer``, ...) is set with it; the controls follow and
+        every panel is redrawn once. An iteration the new run lacks moves to its nearest
+        saved step. The old sweep's caches are dropped, unless ``grown``: each new run then
+        extends the old run of its configuration (the same snapshots, and more), so what
+        was computed per snapshot is kept.
         """
         sweep = _as_sweep(sweep, self.sweep.data if isinstance(sweep, History) else None)
         if sweep.data is not self.sweep.data:
@@ -254,7 +256,11 @@ class Explorer(widgets.VBox):
         if unknown:
             raise ValueError(f"show_sweep accepts {', '.join(_STATE)}; got {', '.join(sorted(unknown))}")
         self.sweep = sweep
+        kept = {c: cache for c, cache in self._caches.items() if grown and c in sweep}
         self._caches.clear()
+        for config, cache in kept.items():
+            cache.history = sweep[config]  # the same snapshots at the old steps: their entries stay valid
+            self._caches[config] = cache
         self._theories.clear()
         self._config = None
         state.setdefault("width", sweep.widths[0] if self.width not in sweep.widths else self.width)

@@ -100,7 +100,8 @@ class LiveExplorer(widgets.VBox):
         self._was_running = False
         self._closed = False
         self._handle = None
-        self._last_shown: tuple[int, int] | None = None  # (run id, version) on screen
+        self._last_shown: tuple | None = None  # ((run number, resets), version) on screen
+        self._runs_made = 0
 
         self.run = self._new_run(width, depth, paradigm, lr, speed)
         self.explorer = Explorer(self.run.history, data=self.data, **explorer_options)
@@ -181,6 +182,7 @@ class LiveExplorer(widgets.VBox):
             max_steps=s["max_steps"], speed=None if math.isinf(speed) else speed,
         )  # fmt: skip
         run.step()  # step 1: the explorer needs a snapshot to show
+        self._runs_made += 1
         run.add_listener(self._wake)
         return run
 
@@ -256,14 +258,16 @@ class LiveExplorer(widgets.VBox):
         """
         self._dirty = False
         history = self.run.history
-        key = (id(self.run), self.run.version)
+        key = ((self._runs_made, self.run.resets), self.run.version)
         if key == self._last_shown or history is None:
             self._show_live_status()
             return False
         explorer = self.explorer
         following = self._last_shown is None or explorer.iteration == int(explorer.history.steps[-1])
         state = {"iteration": int(history.steps[-1])} if following else {}
-        explorer.show_sweep(history, **state)
+        # the same run, grown: its snapshot caches stay (a reset or a new run is another run)
+        grown = self._last_shown is not None and self._last_shown[0] == key[0]
+        explorer.show_sweep(history, grown=grown, **state)
         self._last_shown = key
         self.refreshes += 1
         self._show_live_status()

@@ -197,3 +197,23 @@ def test_bad_arguments_are_refused(small, kwargs, name):
 def test_data_must_be_a_dataset():
     with pytest.raises(ValueError, match="data"):
         lf.live(data=[1, 2, 3], mode="image")
+
+
+def test_a_grown_run_keeps_its_snapshot_caches(make, small):
+    e = make()
+    e.run.play(until=300)
+    e.run.wait(timeout=60)
+    e.refresh()
+    cache = e.explorer.snapshots
+    e.run.play(until=600)
+    e.run.wait(timeout=60)
+    e.refresh()
+    assert e.explorer.snapshots is cache and cache.history is e.explorer.history
+    fresh = lf.SnapshotCache(e.history, small, n_grid=32, max_columns=8)
+    for step in (0, 300, 600):
+        assert np.array_equal(cache.snapshot(step).prediction, fresh.snapshot(step).prediction)
+        assert np.array_equal(cache.features(step, "0.weight").values, fresh.features(step, "0.weight").values)
+    e.run.reset()  # the same LiveRun started over: another run, new caches
+    e.run.step()
+    e.refresh()
+    assert e.explorer.snapshots is not cache and e.explorer.history.steps.tolist() == [1]

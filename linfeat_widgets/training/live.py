@@ -189,6 +189,7 @@ class _Worker:
         self.epoch = 0  # moves with every play() and speed change: the pace starts over
         self.error: BaseException | None = None
         self.version = 0
+        self.resets = 0
         self.listeners: list = []
         self._history: tuple[int, History] | None = None
         self._reset_state()
@@ -494,6 +495,7 @@ class LiveRun:
             worker.error = None
             worker._reset_state()
             worker.version += 1
+            worker.resets += 1
         worker._notify()
         return self
 
@@ -532,6 +534,11 @@ class LiveRun:
     def error(self) -> BaseException | None:
         """The exception that paused the worker last (cleared by play, step, reset)."""
         return self._worker.error
+
+    @property
+    def resets(self) -> int:
+        """How many times :meth:`reset` started the run over."""
+        return self._worker.resets
 
     @property
     def version(self) -> int:
