@@ -217,3 +217,14 @@ def test_a_grown_run_keeps_its_snapshot_caches(make, small):
     e.run.step()
     e.refresh()
     assert e.explorer.snapshots is not cache and e.explorer.history.steps.tolist() == [1]
+
+
+def test_theory_panels_follow_the_live_run(make):
+    e = make(panels=("prediction", "movement"))
+    e.run.play(until=300)
+    e.run.wait(timeout=60)
+    e.refresh()
+    assert e.explorer.error is None and e.explorer.movement_panel is not None
+    movement = lf.kernel_movement(e.history, e.data)
+    assert movement.steps.tolist() == [0, 1, 100, 200, 300]
+    assert np.array_equal(e.explorer._theory(e.explorer._config).movement.steps, movement.steps)
