@@ -16,7 +16,7 @@ from .snapshots import LayerFeatures, Snapshot, SnapshotCache
 from .spectrum import Spectrum, feature_svd, ntk
 from .theory import Movement, Projections, kernel_movement, residual_projections, spectrum_history
 from .theory_cache import TheoryCache
-from .training import Band, Config, History, Sweep, TrainingDiverged, sweep, train, train_seeds
+from .training import Band, Config, History, LiveRun, Sweep, TrainingDiverged, sweep, train, train_seeds
 
 __version__ = "0.1.0"
 
@@ -42,7 +42,10 @@ _LAZY: dict[str, str] = {
     "ParadigmSelector": ".controls",
     "SeedSelector": ".controls",
     "WidthSelector": ".controls",
+    "PlayControl": ".player",
     "Explorer": ".explorer",
+    "LiveExplorer": ".live_explorer",
+    "live": ".live_explorer",
     "explore": ".explorer",
     "make_history_interactive": ".homework",
 }
@@ -55,6 +58,7 @@ __all__ = [
     "Features",
     "History",
     "LayerFeatures",
+    "LiveRun",
     "Movement",
     "Projections",
     "Snapshot",

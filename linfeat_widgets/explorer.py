@@ -32,6 +32,7 @@ from .data import Dataset, make_dataset
 from .ensemble import EnsembleCache
 from .models import mlp_sizes
 from .panel_specs import DEFAULT_PANELS, PANELS, PanelBoard, PanelContext, PanelView
+from .player import PlayControl
 from .snapshots import SnapshotCache
 from .theory_cache import TheoryCache, linearized_history
 from .training import Config, History, Sweep, sweep
@@ -144,6 +145,9 @@ class Explorer(widgets.VBox):
     iteration_slider, layer_selector, width_selector, depth_selector, paradigm_selector,
     seed_selector, compare_checkbox : the controls (the seed selector is hidden for one
     seed).
+    play_button : an :class:`ipywidgets.Play` stepping the iteration slider through the saved
+        steps; player : the :class:`~linfeat_widgets.player.PlayControl` holding it and its
+        speed control (frames per second).
     status : HTML readout of the configuration, step, train and test error.
     errors : Output where an error raised while redrawing is shown (it is also raised).
     sweep, history, snapshots : the sweep, the History shown and its SnapshotCache.
@@ -221,6 +225,8 @@ class Explorer(widgets.VBox):
         self.iteration_slider = IterationSlider(steps, int(steps[-1]) if iteration is None else int(iteration))
         self.layer_selector = LayerSelector(self.snapshots.keys, layer)
         self.compare_checkbox = widgets.Checkbox(value=bool(compare), description="show initialization", indent=False)
+        self.player = PlayControl(self.iteration_slider)
+        self.play_button = self.player.play
         self.status = widgets.HTML()
         self.status.add_class("linfeat-status")
         self.errors = widgets.Output()
@@ -256,7 +262,9 @@ class Explorer(widgets.VBox):
                 widgets.HBox(
                     [self.width_selector, self.depth_selector, self.paradigm_selector, self.seed_selector], layout=row
                 ),
-                widgets.HBox([self.iteration_slider, self.layer_selector, self.compare_checkbox], layout=row),
+                widgets.HBox(
+                    [self.iteration_slider, self.player, self.layer_selector, self.compare_checkbox], layout=row
+                ),
                 self.status,
                 *(widgets.HBox([canvases[name] for name in names], layout=row) for names in self.board.rows),
                 self.errors,
@@ -295,6 +303,74 @@ class Explorer(widgets.VBox):
             for name, value in state.items():
                 setattr(self, name, value)
 
+    def show_sweep(self, sweep: Sweep | History, *, grown: bool = False, **state) -> None:
+        """Show another sweep (or History of the same dataset), e.g. a live run that has grown.
+
+        ``state`` (``iteration``, ``layer``, ...) is set with it; the controls follow and
+        every panel is redrawn once. An iteration the new run lacks moves to its nearest
+        saved step. The old sweep's caches are dropped, unless ``grown``: each new run then
+        extends the old run of its configuration (the same snapshots, and more), so what
+        was computed per snapshot is kept.
+        """
+        sweep = _as_sweep(sweep, self.sweep.data if isinstance(sweep, History) else None)
+        if sweep.data is not self.sweep.data:
+            raise ValueError("sweep must be trained on the Dataset the explorer shows")
+        unknown = set(state) - set(_STATE)
+        if unknown:
+            raise ValueError(f"show_sweep accepts {', '.join(_STATE)}; got {', '.join(sorted(unknown))}")
+        self.sweep = sweep
+        kept = {c: cache for c, cache in self._caches.items() if grown and c in sweep}
+        self._caches.clear()
+        for config, cache in kept.items():
+            cache.history = sweep[config]  # the same snapshots at the old steps: their entries stay valid
+            self._caches[config] = cache
+        self._theories.clear()
+        self._config = None
+        state.setdefault("width", sweep.widths[0] if self.width not in sweep.widths else self.width)
+        state.setdefault("depth", sweep.depths[0] if self.depth not in sweep.depths else self.depth)
+        state.setdefault("paradigm", sweep.paradigms[0] if self.paradigm not in sweep.paradigms else self.paradigm)
+        config = sweep.config(state["width"], state["depth"], state["paradigm"])
+        history = sweep[config]
+        if "iteration" not in state and self.iteration not in history:
+            state["iteration"] = self.iteration_slider.nearest(self.iteration, history.steps)
+        if "layer" not in state and self.layer not in (*history.names, "all"):
+            state["layer"] = "0.weight"
+        with self._batch():
+            self._pending.update(_STATE)
+            for name, value in state.items():
+                setattr(self, name, value)
+
+    def view(self) -> PanelView:
+        """What the panels show now: the run, its caches, the selected step, layer and compare switch."""
+        return self._view()
+
+    def save_figure(self, path, dpi: float | None = None):
+        """Save the panels shown, at the selected step, as one figure titled with the status line.
+
+        PNG, SVG or PDF by ``path``'s extension; ``dpi`` sets a PNG's resolution (default
+        150). Drawn on its own figure (see :mod:`linfeat_widgets.export`): the widget is not
+        touched. An earlier file at ``path`` is replaced only once the new one is complete.
+        Returns the Path written.
+        """
+        from .export import save_figure
+
+        return save_figure(path, self.view(), panels=self.board.rows, context=self.board.context, dpi=dpi)
+
+    def animate(self, path, steps=None, fps: float = 10, *, dpi: float = 80, progress: bool = True):
+        """Write an animation of the panels shown over saved steps of the run shown: GIF or MP4.
+
+        ``steps``: the saved steps to show, in order (default all of them); ``fps``: frames
+        per second. GIF through Pillow, MP4 through imageio-ffmpeg (``pip install
+        imageio-ffmpeg``). Frames are drawn headless by the same panels on their own
+        figure, with a progress bar; the widget on screen is not touched. Returns the Path.
+        """
+        from .export import animate
+
+        return animate(
+            path, self.view(), steps, fps, panels=self.board.rows, context=self.board.context, dpi=dpi,
+            progress=progress,
+        )  # fmt: skip
+
     def close(self) -> None:
         """Close the controls, the canvases or images and this widget; the figures are released."""
         # getattr: ipywidgets also calls close() on an explorer whose construction failed
@@ -308,6 +384,7 @@ class Explorer(widgets.VBox):
             "iteration_slider",
             "layer_selector",
             "compare_checkbox",
+            "player",
             "status",
             "errors",
         ):

@@ -5,11 +5,12 @@ schedule), ``history`` (snapshots), ``plan`` (checked settings), ``torch_backend
 reference loop and the ridge solve), ``linearized`` (the linearized model and its trainer),
 ``progress`` (progress bars), ``trainer`` (:func:`train`), ``batched`` (several seeds in one
 batched loop), ``sweep`` (one training per width, depth, paradigm and seed, in threads or on
-an Executor).
+an Executor), ``live`` (one run trained in a background thread, paused at will).
 """
 
 from .batched import train_seeds
 from .history import History
+from .live import LiveRun
 from .minibatches import minibatch_indices, snapshot_steps
 from .plan import DEFAULT_LR, PARADIGMS, TrainingDiverged
 from .sweep import Band, Config, Sweep, sweep
@@ -24,6 +25,7 @@ __all__ = [
     "Band",
     "Config",
     "History",
+    "LiveRun",
     "Sweep",
     "TrainingDiverged",
     "choose_backend",

@@ -112,6 +112,8 @@ class History(Mapping):
     initial_params : (d,) the parameters before training (step 0).
     names, shapes : name and shape of each parameter tensor.
     config : dict of the run's settings (paradigm, lr, seed, backend, dtype, ...).
+    lr : float64 (S,) the learning rate of the chunk ending at each snapshot, for runs whose
+        rate changed along the way (a live run); ``None`` when it is ``config["lr"]`` throughout.
     """
 
     def __init__(
@@ -123,6 +125,7 @@ class History(Mapping):
         test_error: np.ndarray,
         initial_params: np.ndarray,
         config: dict[str, Any],
+        lr: np.ndarray | None = None,
     ):
         self._template = copy.deepcopy(template).cpu()
         self._layout = _Layout.of(self._template)
@@ -138,6 +141,11 @@ class History(Mapping):
         if self.params.shape != (n, self._layout.n_params) or len(self.train_error) != n or len(self.test_error) != n:
             raise ValueError("History arrays disagree in length")
         self._position = {int(s): i for i, s in enumerate(self.steps)}
+        self.lr = None if lr is None else np.array(lr, dtype=np.float64)
+        if self.lr is not None:
+            if self.lr.shape != (n,) or not np.all(np.isfinite(self.lr)) or np.any(self.lr <= 0):
+                raise ValueError(f"lr must hold one positive finite learning rate per snapshot ({n}); got {lr!r}")
+            self.lr.setflags(write=False)
 
     # --- the homework's dict interface -------------------------------------------------
     def __getitem__(self, step: int) -> dict[str, Any]:
@@ -256,6 +264,8 @@ class History(Mapping):
             "config_keys": np.array(list(self.config), dtype=str),
             "config_values": np.array([repr(v) for v in self.config.values()], dtype=str),
         }
+        if self.lr is not None:
+            arrays["lr"] = self.lr
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             mode = stat.S_IMODE(os.stat(path).st_mode)
@@ -299,6 +309,7 @@ class History(Mapping):
             arrays["test_error"],
             arrays["initial_params"],
             fields["config"],
+            lr=arrays.get("lr"),
         )
 
     # --- a compact form for other processes ---------------------------------------------
@@ -323,6 +334,7 @@ class History(Mapping):
             "test_error": self.test_error,
             "initial_params": self.initial_params,
             "config": dict(self.config),
+            "lr": self.lr,
         }
 
     @classmethod
@@ -349,6 +361,7 @@ class History(Mapping):
             arrays["test_error"],
             arrays["initial_params"],
             dict(arrays["config"]),
+            lr=arrays.get("lr"),
         )
 
 
@@ -482,6 +495,13 @@ def _check_arrays(path: Path, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     arrays["steps"] = steps
     if steps[0] < 1 or np.any(np.diff(steps) <= 0):
         raise _invalid(path, f"steps must be positive and strictly increasing; they are {_preview(steps)}")
+
+    if "lr" in arrays:  # optional: one learning rate per snapshot (a live run's)
+        lr = arrays["lr"]
+        if lr.dtype.kind != "f" or lr.shape != (n,):
+            raise _invalid(path, f"lr has dtype {lr.dtype} and shape {lr.shape}; expected float ({n},), one per step")
+        if not np.all(np.isfinite(lr) & (lr > 0)):
+            raise _invalid(path, "lr must hold finite positive learning rates")
 
     keys, values = arrays["config_keys"], arrays["config_values"]
     if len(keys) != len(values):
