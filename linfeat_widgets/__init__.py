@@ -1,6 +1,6 @@
 """linfeat_widgets: see what a small ReLU network learns through its local linearization.
 
-The math (``data``, ``models``, ``training``, ``linearize``, ``spectrum``, ``snapshots``)
+The math (``data``, ``models``, ``training``, ``linearize``, ``spectrum``, ``theory``, ``snapshots``)
 imports neither matplotlib nor ipywidgets, so it runs in scripts and on servers without a
 display. The user-interface names (``panels``, ``canvas``, ``controls``, ``explorer``,
 ``homework``) are loaded on first use.
@@ -13,6 +13,7 @@ from .linearize import Features, gradient_norms, linearize, predict
 from .models import make_mlp
 from .snapshots import LayerFeatures, Snapshot, SnapshotCache
 from .spectrum import Spectrum, feature_svd, ntk
+from .theory import Movement, Projections, kernel_movement, residual_projections, spectrum_history
 from .training import Config, History, Sweep, TrainingDiverged, sweep, train
 
 __version__ = "0.1.0"
@@ -41,6 +42,8 @@ __all__ = [
     "Features",
     "History",
     "LayerFeatures",
+    "Movement",
+    "Projections",
     "Snapshot",
     "SnapshotCache",
     "Spectrum",
@@ -48,11 +51,14 @@ __all__ = [
     "TrainingDiverged",
     "feature_svd",
     "gradient_norms",
+    "kernel_movement",
     "linearize",
     "make_dataset",
     "make_mlp",
     "ntk",
     "predict",
+    "residual_projections",
+    "spectrum_history",
     "sweep",
     "train",
     *_LAZY,

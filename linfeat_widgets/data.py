@@ -17,7 +17,7 @@ import numpy as np
 
 from ._checks import as_real_array, check_float, check_int, check_memory, check_range
 
-__all__ = ["TARGETS", "Dataset", "make_dataset", "piecewise_linear", "sin20"]
+__all__ = ["TARGETS", "Dataset", "make_dataset", "piecewise_linear", "piecewise_linear_exact", "sin20"]
 
 
 def piecewise_linear(x: np.ndarray) -> np.ndarray:
@@ -41,6 +41,25 @@ def piecewise_linear(x: np.ndarray) -> np.ndarray:
     return (t - np.floor(t)) * np.sin(12345 * np.ceil(t)) - (t - np.ceil(t)) * np.sin(12345 * np.floor(t))
 
 
+def piecewise_linear_exact(x: np.ndarray) -> np.ndarray:
+    """The homework's piecewise linear target with its knots where the formula misses them.
+
+    Equal to :func:`piecewise_linear` bit for bit wherever ``10 x`` is not an integer; at the
+    knots ``x = k / 10`` it gives ``sin(12345 k)``, the value both neighbouring pieces reach
+    there, instead of the homework formula's 0 (at ``x = 1`` that is -0.899, not 0).
+
+    Parameters
+    ----------
+    x : array of shape (n,)
+
+    Returns
+    -------
+    array of shape (n,)
+    """
+    t = 10.0 * np.asarray(x, dtype=np.float64)
+    return np.where(t == np.floor(t), np.sin(12345 * t), piecewise_linear(x))
+
+
 def sin20(x: np.ndarray) -> np.ndarray:
     """The homework's alternative target ``sin(20 x)``; shape (n,) -> (n,)."""
     return np.sin(20 * np.asarray(x, dtype=np.float64))
@@ -50,6 +69,7 @@ def sin20(x: np.ndarray) -> np.ndarray:
 TARGETS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "piecewise_linear": piecewise_linear,
     "sin(20x)": sin20,
+    "piecewise_linear_exact": piecewise_linear_exact,
 }
 
 
@@ -173,8 +193,10 @@ def make_dataset(
 
     Parameters
     ----------
-    target : ``"piecewise_linear"`` (default), ``"sin(20x)"``, or a callable mapping an
-        array of shape (k,) to shape (k,).
+    target : ``"piecewise_linear"`` (default, the homework's formula, which gives 0 at the
+        knots x = k / 10, e.g. at the test point x = 1), ``"piecewise_linear_exact"`` (the
+        same function with the right values at its knots), ``"sin(20x)"``, or a callable
+        mapping an array of shape (k,) to shape (k,).
     n_samples : number of training points n, at least 5.
     sigma : standard deviation of the Gaussian noise added to the training targets, >= 0.
     seed : seed of ``np.random.RandomState``, ``0 <= seed <= 2**32 - 1``; inputs are drawn

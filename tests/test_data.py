@@ -37,6 +37,24 @@ def test_piecewise_linear_target_interpolates_sines_between_tenths():
     assert lf.data.piecewise_linear(np.array([0.0]))[0] == 0.0
 
 
+def test_exact_knots_target_differs_from_the_homeworks_only_at_the_knots():
+    homework, exact = lf.make_dataset(), lf.make_dataset(target="piecewise_linear_exact")
+    # same draws, so the same inputs and noise; only targets at x = k / 10 change
+    assert np.array_equal(exact.X, homework.X) and np.array_equal(exact.X_test, homework.X_test)
+    knots = 10 * homework.X_test[:, 0] == np.floor(10 * homework.X_test[:, 0])
+    assert homework.X_test[knots, 0].tolist() == [0.0, 1.0]
+    assert np.array_equal(exact.y_test[~knots], homework.y_test[~knots])
+    assert homework.y_test[-1] == 0.0 and np.isclose(exact.y_test[-1], -0.8986477854155375)
+    # continuity: the knot's value is the limit of both neighbouring pieces
+    k = np.arange(11)
+    for side in (-1e-9, 1e-9):
+        near = lf.data.piecewise_linear_exact(np.clip(k / 10 + side, 0, None))
+        assert np.allclose(
+            near[(k > 0) | (side > 0)], lf.data.piecewise_linear_exact(k / 10)[(k > 0) | (side > 0)], atol=1e-6
+        )
+    assert np.allclose(lf.data.piecewise_linear_exact(k / 10), np.sin(12345 * k))
+
+
 def test_noise_level_and_noiseless_test_set():
     data = lf.make_dataset(n_samples=2000, sigma=0.3, seed=3)
     residual = data.y - data.f(data.X[:, 0])

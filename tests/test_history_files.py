@@ -135,8 +135,8 @@ def test_missing_arrays_are_named(saved, tmp_path, key):
         ({"sizes": np.array([2, 4, 1])}, "are not the layer sizes"),
         ({"sizes": np.array([1, 0, 1])}, "are not the layer sizes"),
         ({"sizes": np.ones(5000, dtype=np.int64)}, r"with 1 to 1000 layers"),
-        ({"config_values": np.array(["'all'"])}, "config has 10 keys but 1 values"),
-        ({"config_keys": np.array(["a"] * 10)}, "config has repeated keys"),
+        ({"config_values": np.array(["'all'"])}, "config has \\d+ keys but 1 values"),
+        ({"config_keys": np.array(["a"] * 11)}, "config has repeated keys"),
     ],
 )
 def test_inconsistent_arrays_are_refused(saved, tmp_path, changes, match):

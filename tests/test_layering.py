@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-MATH = ["data", "models", "training", "linearize", "spectrum", "snapshots"]
+MATH = ["data", "models", "training", "linearize", "spectrum", "theory", "snapshots"]
 PACKAGE = Path(__file__).resolve().parent.parent / "linfeat_widgets"
 
-# data -> models -> training -> linearize -> spectrum -> snapshots -> panels -> controls -> explorer -> homework
+# data -> models -> training -> linearize -> spectrum -> theory -> snapshots -> panels -> controls -> explorer
+# -> homework
 STAGES = {
     "_checks": 0,
     "data": 1,
@@ -18,6 +19,7 @@ STAGES = {
     "training": 2,
     "linearize": 3,
     "spectrum": 4,
+    "theory": 4.5,  # after spectrum, which it builds on; before snapshots, which may reuse it
     "snapshots": 5,
     "panels": 6,
     "canvas": 7,

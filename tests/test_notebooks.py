@@ -3,7 +3,9 @@
 The solution notebook itself runs under nbval (``notebooks/`` is in pytest's testpaths with ``--nbval-lax``).
 """
 
+import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +21,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import notebooks  # noqa: E402  (tools/notebooks.py)
 
 pytestmark = pytest.mark.timeout(300)
+EXERCISE = re.compile(r"# Exercise (\(\w+\)):")
 
 
 def run(nb, cells):
@@ -42,6 +45,7 @@ def test_every_solution_cell_becomes_an_exercise_stub():
     stubs = [c for c in student.cells if "exercise" in c.metadata.get("tags", [])]
     assert len(tagged) >= 5 and len(stubs) == len(tagged)
     for stub in stubs:
+        assert EXERCISE.match(stub.source), "an exercise starts with '# Exercise (id):'"
         assert notebooks.STUB in stub.source
         assert "lf." not in stub.source.split("# YOUR CODE HERE")[1]
     assert not any("solution" in c.metadata.get("tags", []) for c in student.cells)
@@ -53,10 +57,75 @@ def test_stored_notebooks_hold_only_checked_outputs():
         assert "widgets" not in nb.metadata
         for cell in nb.cells:
             if cell.cell_type == "code":
-                if notebooks.CHECKED not in cell.source:
+                if notebooks.CHECKED not in cell.source or path == notebooks.STUDENT:
                     assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: unchecked output stored"
                 else:
                     assert cell.outputs and cell.execution_count, f"{path.name}: a checked cell has no stored output"
+
+
+def test_student_version_gives_no_answers_away():
+    solution = nbformat.read(notebooks.SOLUTION, as_version=4)
+    student = nbformat.read(notebooks.STUDENT, as_version=4)
+    answers = [c for c in solution.cells if "answer" in c.metadata.get("tags", [])]
+    assert len(answers) >= 4
+    for cell in answers:
+        assert cell.source.startswith("**Questions.**") and notebooks.ANSWER in cell.source
+    text = "\n".join(c.source for c in student.cells)
+    for cell in answers:
+        assert cell.source.split(notebooks.ANSWER)[1].strip()[:200] not in text
+    assert text.count("**Questions.**") == len(answers)
+    # every "What to notice" that follows an exercise is an answer cell, cut in the student version
+    exercise_seen = False
+    for cell in solution.cells:
+        exercise_seen |= "solution" in cell.metadata.get("tags", [])
+        if cell.cell_type == "markdown" and notebooks.ANSWER in cell.source and exercise_seen:
+            assert "answer" in cell.metadata.get("tags", []), cell.source[:80]
+            exercise_seen = False
+
+
+def _parse(source: str) -> ast.Module:
+    """A cell's code, each IPython magic line read as ``pass``."""
+    lines = source.splitlines()
+    return ast.parse("\n".join(re.sub(r"^(\s*)[%!].*", r"\1pass", line) for line in lines))
+
+
+def _defined(source: str) -> set[str]:
+    """Top-level names a cell's code binds."""
+    tree = _parse(source)
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            for target in filter(None, targets):
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def _used(source: str) -> set[str]:
+    tree = _parse(source)
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def test_names_later_cells_use_are_named_in_the_exercise():
+    """A name an exercise defines and a later given cell uses must be one the exercise text asks for."""
+    solution = nbformat.read(notebooks.SOLUTION, as_version=4)
+    cells = solution.cells
+    for i, cell in enumerate(cells):
+        if "solution" not in cell.metadata.get("tags", []):
+            continue
+        # the exercise text: the markdown cells just above it and the cell's own comment lines
+        text = notebooks._stub(cell.source)
+        j = i - 1
+        while j >= 0 and cells[j].cell_type == "markdown":
+            text += cells[j].source
+            j -= 1
+        defined_before = set().union(*(_defined(c.source) for c in cells[:i] if c.cell_type == "code"))
+        later = [c for c in cells[i + 1 :] if c.cell_type == "code" and "solution" not in c.metadata.get("tags", [])]
+        needed = (_defined(cell.source) - defined_before) & set().union(*(_used(c.source) for c in later))
+        for name in needed:
+            assert f"`{name}" in text, f"{EXERCISE.match(cell.source)[1]}: later cells use {name!r}, not named"
 
 
 def test_student_version_runs_up_to_its_first_exercise():
@@ -125,3 +194,92 @@ def test_binder_requirements_resolve(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     names = {item["metadata"]["name"].lower().replace("_", "-") for item in json.loads(report.read_text())["install"]}
     assert {"linfeat-widgets", "torch", "numba", "ipympl", "jupyterlab"} <= names
+
+
+# Each exercise solved again, written differently from the solution (other names inside, other methods): the
+# student notebook has to run to the end with any correct answer that uses the names the exercises ask for.
+OTHER_SOLUTIONS = {
+    "(a1)": """
+def feature_matrix(net, points):
+    net64 = copy.deepcopy(net).double()
+    rows = []
+    for value in np.asarray(points, dtype=np.float64).ravel():
+        out = net64(torch.tensor([[value]], dtype=torch.float64))[0, 0]
+        grads = torch.autograd.grad(out, list(net64.parameters()))
+        rows.append(torch.cat([g.reshape(-1) for g in grads]).numpy())
+    return np.array(rows)
+""",
+    "(a2)": """
+for wid in paradigms.widths:
+    run = paradigms.history(width=wid, paradigm="all")
+    _, panels = plt.subplots(1, 2, figsize=(8, 2.5), layout="constrained")
+    for when, panel in zip((0, run.steps[-1]), panels):
+        feats = feature_matrix(run.model(when), grid)
+        panel.plot(grid, feats[:, :wid])
+        panel.plot(grid, feats[:, wid : 2 * wid], ls="--")
+""",
+    "(b1)": """
+def svd_features(net, fit_points, eval_points):
+    A = feature_matrix(net, fit_points)
+    _, sv, vt = np.linalg.svd(A)
+    keep = np.linalg.matrix_rank(A)
+    basis = vt[:keep].T
+    return sv[:keep], basis, feature_matrix(net, eval_points) @ basis
+""",
+    "(b2)": """
+for wid in paradigms.widths:
+    run = paradigms.history(width=wid, paradigm="all")
+    _, (left, right) = plt.subplots(1, 2, figsize=(8, 2.5), layout="constrained")
+    for when in (0, run.steps[-1]):
+        values, _, feats = svd_features(run.model(when), data.X, grid)
+        left.semilogy(values, ".")
+        right.plot(grid, feats[:, :5])
+""",
+    "(c1)": """
+for wid in (10, 40):
+    run = deep2.history(width=wid)
+    _, panels = plt.subplots(1, 4, figsize=(12, 2.5), layout="constrained")
+    for panel, name in zip(panels, ("0.weight", "0.bias", "2.weight", "2.bias")):
+        panel.plot(grid, lf.linearize(run.model(run.steps[-1]), grid).columns(name)[:, :20])
+""",
+    "(c2)": """
+_, panels = plt.subplots(1, 3, figsize=(12, 2.5), layout="constrained")
+for panel, wid in zip(panels, deep2.widths):
+    run = deep2.history(width=wid)
+    values = np.linalg.svd(lf.linearize(run.model(run.steps[-1]), data.X).matrix, compute_uv=False)
+    panel.semilogy(values[values > values[0] * 1e-12], ".")
+""",
+    "(d)": """
+for label, outcome in by_init.items():
+    run = outcome.history()
+    marks = run.steps[::25]
+    per_layer = [lf.gradient_norms(run.model(m), data.X, data.y) for m in marks]
+    _, (left, right) = plt.subplots(1, 2, figsize=(8, 2.5), layout="constrained")
+    for name in per_layer[0]:
+        left.semilogy(marks, [g[name] for g in per_layer])
+    right.semilogy(lf.feature_svd(run.model(run.steps[-1]), data.X).singular_values, ".")
+""",
+}
+
+
+def test_every_exercise_has_another_solution_for_the_run_test():
+    student = nbformat.read(notebooks.STUDENT, as_version=4)
+    ids = [EXERCISE.match(c.source)[1] for c in student.cells if "exercise" in c.metadata.get("tags", [])]
+    assert sorted(ids) == sorted(OTHER_SOLUTIONS)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_student_version_runs_to_the_end_with_other_solutions():
+    """The student notebook at full scale, every stub filled with a solution written differently (about a minute)."""
+    student = nbformat.read(notebooks.STUDENT, as_version=4)
+    for cell in student.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = cell.source.replace(notebooks.STUB, OTHER_SOLUTIONS[EXERCISE.match(cell.source)[1]].strip())
+    NotebookClient(student, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    checked = [c for c in student.cells if c.cell_type == "code" and notebooks.CHECKED in c.source]
+    printed = "".join(o.get("text", "") for c in checked for o in c.outputs)
+    # the checks of the student's own functions hold for these answers too
+    assert "equals lf.linearize(...).matrix: True" in printed
+    assert "same singular values and principal features: True" in printed
+    assert ": False" not in printed.replace("lr 0.02 is above it: False", "").replace("3,000 steps: False", "")

@@ -5,9 +5,12 @@ Usage:
     python tools/notebooks.py check     # exit 1 if the student version is out of date
     python tools/notebooks.py refresh   # execute the solution, keep only checked outputs, store
 
-Solution cells carry the cell tag ``solution``. In the student version each one keeps its
-leading comment lines (the exercise) and the rest becomes a ``NotImplementedError`` stub,
-nbgrader-style. Stored notebooks keep outputs only in cells marked ``# NBVAL_CHECK_OUTPUT``
+Solution cells carry the cell tag ``solution`` and start with ``# Exercise (id): ...``. In the
+student version each one keeps its leading comment lines (the exercise) and the rest becomes a
+``NotImplementedError`` stub, nbgrader-style. Markdown cells tagged ``answer`` start with the
+questions and go on with ``**What to notice.**``: the student version keeps only the questions.
+The student version stores no outputs at all, so no checked result gives an answer away.
+Stored notebooks keep outputs only in cells marked ``# NBVAL_CHECK_OUTPUT``
 (nbval compares those); everything else (widget views, PNGs, timings) is stripped, and
 execution counts and volatile metadata are dropped, so the files change only when their
 content does.
@@ -27,6 +30,7 @@ SOLUTION = ROOT / "notebooks" / "linearized_features.ipynb"
 STUDENT = ROOT / "notebooks" / "student" / "linearized_features.ipynb"
 CHECKED = "# NBVAL_CHECK_OUTPUT"
 STUB = 'raise NotImplementedError("TODO: your code here")'
+ANSWER = "**What to notice.**"
 
 
 def _stub(source: str) -> str:
@@ -73,16 +77,30 @@ def _strip_output(output):
     return output
 
 
+def _questions(source: str) -> str:
+    """An ``answer`` cell's text up to its ``**What to notice.**`` paragraph."""
+    return source.split(ANSWER)[0].rstrip()
+
+
 def student_version(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The student notebook: every cell tagged ``solution`` replaced by its stub."""
+    """The student notebook: exercises as stubs, answers cut to their questions, no outputs."""
     nb = stable(solution)
     for cell in nb.cells:
-        if cell.cell_type == "code" and "solution" in cell.metadata.get("tags", []):
-            cell.source = _stub(cell.source)
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code":
             cell.outputs = []
-            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "solution"] + ["exercise"]
+            cell.execution_count = None
+            if "solution" in tags:
+                cell.source = _stub(cell.source)
+                cell.metadata["tags"] = [t for t in tags if t != "solution"] + ["exercise"]
+        elif "answer" in tags:
+            cell.source = _questions(cell.source)
+            cell.metadata["tags"] = [t for t in tags if t != "answer"] + ["questions"]
+    nb.cells = [cell for cell in nb.cells if cell.source.strip()]
     header = nbformat.v4.new_markdown_cell(
-        "*Student version, generated from the solution by `tools/notebooks.py`; do not edit by hand.*"
+        "*Student version, generated from the solution notebook by `tools/notebooks.py`; do not edit by hand.* "
+        "Fill in each cell that starts with `# Exercise` (it stops with `NotImplementedError` until you do), "
+        "using the names the exercise asks for: later cells use them."
     )
     header.pop("id", None)  # nbformat 4.4 cells carry no id (it would be random, too)
     nb.cells.insert(0, header)

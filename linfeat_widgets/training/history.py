@@ -22,6 +22,7 @@ from torch import nn
 
 from .._checks import memory_limit
 from ..models import MAX_DEPTH, mlp_from_sizes, mlp_sizes
+from .linearized import LinearizedMLP
 
 __all__ = ["History"]
 
@@ -234,10 +235,12 @@ class History(Mapping):
         The file is written beside ``path`` under a temporary name and moved into place
         only once complete. A file replaced keeps its permission bits; a new file gets
         the usual ``0o666`` less the process's umask. Works for this package's ReLU MLPs
-        (see :func:`mlp_sizes`).
+        (see :func:`mlp_sizes`) and their linearized runs (``train(..., linearized=True)``).
         """
         path = Path(path)
-        sizes = mlp_sizes(self._template)
+        # a linearized run is saved as its network's sizes plus config["linearized"]
+        linearized = isinstance(self._template, LinearizedMLP)
+        sizes = mlp_sizes(self._template.network() if linearized else self._template)
         if sizes is None:
             raise ValueError("History.save supports the package's ReLU MLPs (make_mlp); this model is another module")
         if path.suffix != ".npz":
@@ -286,6 +289,8 @@ class History(Mapping):
         template = mlp_from_sizes(fields["sizes"]).to(
             torch.float64 if arrays["params"].dtype == np.float64 else torch.float32
         )
+        if fields["config"].get("linearized") is True:
+            template = _linearized_template(template, arrays["initial_params"])
         return cls(
             template,
             arrays["steps"],
@@ -445,3 +450,11 @@ def _check_arrays(path: Path, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
 def _preview(steps: np.ndarray) -> str:
     shown = [str(int(s)) for s in steps[:8]]
     return ", ".join(shown) + (", ..." if len(steps) > 8 else "")
+
+
+def _linearized_template(network: nn.Module, initial_params: np.ndarray) -> LinearizedMLP:
+    """The linearized model around ``network`` set to ``initial_params`` (theta_0)."""
+    with torch.no_grad():
+        for p, value in zip(network.parameters(), _Layout.of(network).split(np.asarray(initial_params))):
+            p.copy_(torch.as_tensor(value))
+    return LinearizedMLP(network)

@@ -45,13 +45,24 @@ class Sweep(Mapping):
     ----------
     data : the Dataset every configuration trained on.
     widths, depths, paradigms : the swept values, in the order given.
+    has_linearized : whether each configuration's linearized model was trained too
+        (``sweep(..., linearized=True)``); iterating and indexing give the networks' runs.
     """
 
-    def __init__(self, data: Dataset, histories: dict[Config, History], settings: dict):
+    def __init__(
+        self,
+        data: Dataset,
+        histories: dict[Config, History],
+        settings: dict,
+        linearized: dict[Config, History] | None = None,
+    ):
         if not histories:
             raise ValueError("a Sweep needs at least one history")
+        if linearized is not None and set(linearized) != set(histories):
+            raise ValueError("linearized must hold one linearized History per configuration of histories")
         self.data = data
         self._histories = dict(histories)
+        self._linearized = None if linearized is None else dict(linearized)
         self.settings = dict(settings)
         keys = list(self._histories)
         self.widths = tuple(dict.fromkeys(k.width for k in keys))
@@ -87,9 +98,31 @@ class Sweep(Mapping):
             self._pick("paradigm", paradigm, self.paradigms),
         )
 
-    def history(self, width: int | None = None, depth: int | None = None, paradigm: str | None = None) -> History:
-        """The :class:`History` of one configuration (see :meth:`config`)."""
-        return self._histories[self.config(width, depth, paradigm)]
+    @property
+    def has_linearized(self) -> bool:
+        """True when every configuration's linearized model was trained too."""
+        return self._linearized is not None
+
+    def history(
+        self,
+        width: int | None = None,
+        depth: int | None = None,
+        paradigm: str | None = None,
+        linearized: bool = False,
+    ) -> History:
+        """The :class:`History` of one configuration (see :meth:`config`).
+
+        ``linearized=True`` gives the run of the network's linearized model, from the same
+        initial network (needs ``sweep(..., linearized=True)``).
+        """
+        config = self.config(width, depth, paradigm)
+        if not isinstance(linearized, bool):
+            raise ValueError(f"linearized must be True or False; got {linearized!r}")
+        if not linearized:
+            return self._histories[config]
+        if self._linearized is None:
+            raise ValueError("linearized=True needs a sweep trained with sweep(..., linearized=True)")
+        return self._linearized[config]
 
     def initial_model(self, width: int | None = None, depth: int | None = None) -> nn.Module:
         """The network every paradigm of (width, depth) started from (a fresh copy)."""
@@ -112,6 +145,7 @@ def sweep(
     dtype: str = "float32",
     progress: bool = True,
     n_jobs: int | None = None,
+    linearized: bool = False,
 ) -> Sweep:
     """Train every (width, depth, paradigm) of the grid, as the homework trains its widths.
 
@@ -131,6 +165,9 @@ def sweep(
     progress : one progress bar over all trainings.
     n_jobs : trainings run at once, in threads. Default: one per CPU core when the fast
         backend trains (its compiled loop releases the GIL), else 1.
+    linearized : also train each configuration's linearized model (``train(...,
+        linearized=True)``) from the same initial network with the same settings;
+        ``sweep.history(..., linearized=True)`` returns it.
 
     Returns
     -------
@@ -148,35 +185,51 @@ def sweep(
         fast = backend != "torch" and fast_backend.unavailable_reason() is None
         n_jobs = (os.cpu_count() or 1) if fast else 1
     n_jobs = check_int("n_jobs", n_jobs, 1)
+    if not isinstance(linearized, bool):
+        raise ValueError(f"linearized must be True or False; got {linearized!r}")
 
     initial = {
         (w, d): make_mlp(w, depth=d, init=init, seed=model_seed(seed, w, d), elbow_range=data.x_range)
         for w, d in itertools.product(widths, depths)
     }
     configs = [Config(w, d, p) for w, d, p in itertools.product(widths, depths, paradigms)]
-    total = n_steps * sum(c.paradigm != "ridge" for c in configs)
+    total = n_steps * sum(c.paradigm != "ridge" for c in configs) * (2 if linearized else 1)
 
-    def job(config: Config, update: Callable[[int], object]) -> History:
-        return train(
-            initial[config.width, config.depth],
-            data,
-            paradigm=config.paradigm,
-            n_steps=n_steps,
-            save_every=save_every,
-            lr=lr,
-            seed=seed,
-            backend=backend,
-            dtype=dtype,
-            progress=update,
-        )
+    def job(config: Config, update: Callable[[int], object]) -> tuple[History, History | None]:
+        runs = [
+            train(
+                initial[config.width, config.depth],
+                data,
+                paradigm=config.paradigm,
+                n_steps=n_steps,
+                save_every=save_every,
+                lr=lr,
+                seed=seed,
+                backend=backend,
+                dtype=dtype,
+                progress=update,
+                linearized=flag,
+            )
+            for flag in ((False, True) if linearized else (False,))
+        ]
+        return runs[0], runs[1] if linearized else None
 
     with progress_bar(total, progress, "sweep") as update:
-        histories = _run(configs, job, min(n_jobs, len(configs)), update)
-    settings = {"init": init, "n_steps": n_steps, "save_every": save_every, "seed": seed, "backend": backend}
-    return Sweep(data, histories, settings)
+        results = _run(configs, job, min(n_jobs, len(configs)), update)
+    histories = {config: pair[0] for config, pair in results.items()}
+    linear = {config: pair[1] for config, pair in results.items()} if linearized else None
+    settings = {
+        "init": init,
+        "n_steps": n_steps,
+        "save_every": save_every,
+        "seed": seed,
+        "backend": backend,
+        "linearized": linearized,
+    }
+    return Sweep(data, histories, settings, linearized=linear)
 
 
-def _run(configs: list[Config], job, n_jobs: int, update) -> dict[Config, History]:
+def _run(configs: list[Config], job, n_jobs: int, update) -> dict:
     """Run ``job(config, update)`` for every config, in ``n_jobs`` threads.
 
     Worker threads only add to a counter; this thread moves it to ``update``, so a

@@ -11,8 +11,10 @@ from torch import nn
 
 from .._checks import check_choice, check_float, check_int
 from ..data import Dataset
+from ..models import mlp_sizes
 from . import fast_backend
 from .history import History, flatten_parameters
+from .linearized import LinearizedMLP, train_linearized
 from .plan import DEFAULT_LR, PARADIGMS, Plan
 from .progress import progress_bar
 from .torch_backend import solve_ridge, train_torch
@@ -159,6 +161,7 @@ def train(
     batch_size: int | None = None,
     ridge_lambda: float = 1e-5,
     progress: bool | Callable[[int], object] = True,
+    linearized: bool = False,
 ) -> History:
     """Train a copy of ``model`` on ``data`` and keep snapshots along the way.
 
@@ -187,12 +190,21 @@ def train(
     ridge_lambda : ridge penalty for ``"ridge"`` (default 1e-5, as in the homework).
     progress : show a progress bar when training takes more than a second; ``False``
         for none, or a callable that receives the number of steps done after each chunk.
+    linearized : train the network's linearized model
+        ``f_lin(x; theta) = f(x; theta_0) + J(x; theta_0) (theta - theta_0)`` instead of
+        the network, with the same paradigm, lr, minibatch stream, batch size, snapshots and
+        dtype (see :mod:`~linfeat_widgets.training.linearized`). Needs one of this
+        package's ReLU MLPs and the CPU; ``backend`` is not used. For ``"ridge"`` the
+        linearized model is the network itself, so its ridge solution is returned.
 
     Returns
     -------
     History
         Snapshots with ``steps`` (S,), ``params`` (S, d), ``train_error`` and
-        ``test_error`` (S,), and ``model(step)`` to rebuild any of them.
+        ``test_error`` (S,), and ``model(step)`` to rebuild any of them;
+        ``config["linearized"]`` says which model trained. For a linearized run,
+        ``model(step)`` is a :class:`~linfeat_widgets.training.linearized.LinearizedMLP`
+        computing ``f_lin`` at that snapshot's theta, and the errors are ``f_lin``'s.
 
     Raises
     ------
@@ -202,17 +214,37 @@ def train(
         (a ``ValueError``) when the loss becomes NaN or infinite; it names the step.
     """
     plan = make_plan(model, data, paradigm, n_steps, save_every, lr, seed, device, dtype, batch_size, ridge_lambda)
+    linearized = _check_linearized(linearized, model, plan)
     template = copy.deepcopy(model).cpu().to(plan.torch_dtype)
     work = copy.deepcopy(template).to(plan.device)
     _check_output(work, plan)
-    used = choose_backend(backend, model, plan)
+    if linearized:
+        check_choice("backend", backend, BACKENDS)
+        used = "closed form" if plan.paradigm == "ridge" else "linearized"
+    else:
+        used = choose_backend(backend, model, plan)
     initial = flatten_parameters(work)
 
     if used == "closed form":
         result = solve_ridge(work, plan)
     else:
-        run = fast_backend.train_fast if used == "fast" else train_torch
+        run = {"fast": fast_backend.train_fast, "torch": train_torch, "linearized": train_linearized}[used]
         with progress_bar(plan.n_steps, progress, f"train {plan.paradigm} ({used})") as update:
             result = run(work, plan, update)
     steps, params, train_error, test_error = result
-    return History(template, steps, params, train_error, test_error, initial, plan.config(used))
+    if linearized:
+        template = LinearizedMLP(template)
+    config = {**plan.config(used), "linearized": linearized}
+    return History(template, steps, params, train_error, test_error, initial, config)
+
+
+def _check_linearized(linearized, model: nn.Module, plan: Plan) -> bool:
+    if not isinstance(linearized, bool):
+        raise ValueError(f"linearized must be True or False; got {linearized!r}")
+    if linearized and mlp_sizes(model) is None:
+        raise ValueError(
+            "linearized=True needs one of this package's ReLU MLPs (make_mlp): its Jacobian is taken in closed form"
+        )
+    if linearized and plan.device.type != "cpu":
+        raise ValueError(f"linearized=True trains on the CPU; got device {str(plan.device)!r}")
+    return linearized
