@@ -259,6 +259,20 @@ for label, outcome in by_init.items():
         left.semilogy(marks, [g[name] for g in per_layer])
     right.semilogy(lf.feature_svd(run.model(run.steps[-1]), data.X).singular_values, ".")
 """,
+    "(e1)": """
+for wid in lazy.widths:
+    pair = [lazy.history(width=wid, linearized=flag) for flag in (False, True)]
+    _, (left, right) = plt.subplots(1, 2, figsize=(8, 2.5), layout="constrained")
+    for run in pair:
+        left.semilogy(run.steps, run.test_error)
+    moves = lf.kernel_movement(pair[0], data)
+    right.loglog(moves.steps[1:], moves.kernel_distance[1:])
+""",
+    "(e2)": """
+for (wid, flag), proj in decay.items():
+    _, panel = plt.subplots(figsize=(4, 2.5), layout="constrained")
+    panel.semilogy(proj.steps, np.abs(proj.coefficients[:, :6]), ls="--" if flag else "-")
+""",
 }
 
 
