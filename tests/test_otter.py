@@ -23,12 +23,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
+pytest.importorskip("otter", reason="otter-grader is not installed (pip install -e '.[test]')")
+
 import otter_assign  # noqa: E402
 from otter_tests import QUESTIONS  # noqa: E402
 
 from notebooks import SOLUTION  # noqa: E402
-
-pytest.importorskip("otter", reason="otter-grader is not installed (pip install -e '.[test]')")
 
 TOTAL = sum(q.points for q in QUESTIONS)
 
