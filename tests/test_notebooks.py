@@ -128,7 +128,9 @@ def test_names_later_cells_use_are_named_in_the_exercise():
             assert f"`{name}" in text, f"{EXERCISE.match(cell.source)[1]}: later cells use {name!r}, not named"
 
 
+@pytest.mark.slow
 def test_student_version_runs_up_to_its_first_exercise():
+    """Everything before the first exercise runs (the paradigms at full scale, about half a minute)."""
     student = nbformat.read(notebooks.STUDENT, as_version=4)
     code = [c for c in student.cells if c.cell_type == "code"]
     first = next(i for i, c in enumerate(code) if "exercise" in c.metadata.get("tags", []))
