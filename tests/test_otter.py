@@ -12,6 +12,7 @@ notebook are checked in full: every exercise and every answer cell of the soluti
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -118,6 +119,32 @@ def test_assign_builds_student_notebook_and_autograder(dist):
     hidden = json.dumps(student.metadata["otter"]["tests"])
     assert "test_feature_matrix_values" not in hidden, "hidden tests must stay out of the student notebook"
     assert otter_assign.autograder_zip(dist).exists()
+
+
+@pytest.mark.slow
+def test_public_checks_in_the_student_notebook(dist):
+    """``grader.check`` in the handed-out notebook: fails before the exercise is done, passes after."""
+    from nbclient import NotebookClient
+
+    student = nbformat.read(dist / "student" / f"{otter_assign.NAME}.ipynb", as_version=4)
+    solution = nbformat.read(dist / "autograder" / f"{otter_assign.NAME}.ipynb", as_version=4)
+    name = QUESTIONS[0].name
+    setup = next(i for i, c in enumerate(student.cells) if "import linfeat_widgets as lf" in c.source)
+    stub = next(c for c in student.cells if c.source.startswith(f"# Exercise ({QUESTIONS[0].exercise})"))
+    answer = next(c for c in solution.cells if c.source.startswith(f"# Exercise ({QUESTIONS[0].exercise})"))
+    check = next(c for c in student.cells if f'grader.check("{name}")' in c.source)
+    nb = nbformat.v4.new_notebook(metadata=student.metadata)
+    nb.cells = [*student.cells[: setup + 1], stub, check, answer, copy.deepcopy(check)]
+    # the kernel starts where the student notebook lies: grader.check reads the tests from it
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(dist / "student")}}
+    ).execute()
+
+    def text(cell):
+        return "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+
+    assert "Test case failed" in text(nb.cells[-3]) and "define feature_matrix" in text(nb.cells[-3])
+    assert "All test cases passed" in text(nb.cells[-1])
 
 
 @pytest.mark.slow
