@@ -85,6 +85,7 @@ def test_master_notebook_marks_every_exercise():
     assert len(exercises) == sum(1 for c in solution.cells if "solution" in c.metadata.get("tags", []))
     for cell in exercises:
         assert "# BEGIN SOLUTION" in cell.source and cell.source.rstrip().endswith("# END SOLUTION")
+        assert "exercise" in cell.metadata.tags and "solution" not in cell.metadata.tags
     begins = [c.source.splitlines()[1] for c in master.cells if c.source.startswith("# BEGIN QUESTION")]
     assert begins == [f"name: {q.name}" for q in QUESTIONS]
     n_answers = sum(1 for c in solution.cells if "answer" in c.metadata.get("tags", []))
@@ -106,6 +107,7 @@ def test_assign_builds_student_notebook_and_autograder(dist):
     student = nbformat.read(dist / "student" / f"{otter_assign.NAME}.ipynb", as_version=4)
     text = "\n".join(c.source for c in student.cells)
     assert "BEGIN SOLUTION" not in text
+    assert not any("solution" in c.metadata.get("tags", []) for c in student.cells)
     solution = nbformat.read(SOLUTION, as_version=4)
     for cell in solution.cells:
         if "answer" in cell.metadata.get("tags", []):

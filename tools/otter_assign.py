@@ -9,7 +9,8 @@ the one source, and `tools/otter_tests.py` holds the tests. The generator reads 
 (see `tools/notebooks.py`):
 
 - each code cell tagged ``solution`` starts with ``# Exercise (<id>): ...`` comment lines; they stay, and the rest
-  of the cell is wrapped in ``# BEGIN SOLUTION`` / ``# END SOLUTION`` (students get ``...`` in its place);
+  of the cell is wrapped in ``# BEGIN SOLUTION`` / ``# END SOLUTION`` (students get ``...`` in its place); the cell
+  is tagged ``exercise`` instead;
 - an exercise listed in `tools/otter_tests.QUESTIONS` becomes a question: ``# BEGIN QUESTION`` before the markdown
   cell that states ``**Exercise (<id>).**``, its tests after the solution cell (public ones run by
   ``grader.check``, hidden ones only by the autograder);
@@ -90,8 +91,12 @@ def _block(kind: str, config: dict | None = None) -> nbformat.NotebookNode:
 
 
 def exercise_id(cell: nbformat.NotebookNode) -> str | None:
-    """The id of a ``solution`` code cell (``"a1"`` from ``# Exercise (a1): ...``); None for other cells."""
-    if cell.cell_type != "code" or "solution" not in cell.metadata.get("tags", []):
+    """The id of an exercise's code cell (``"a1"`` from ``# Exercise (a1): ...``); None for other cells.
+
+    Exercise cells are tagged ``solution`` in the solution notebook and ``exercise`` in the master notebook (and so
+    in what Otter hands out, as in the package's own student version).
+    """
+    if cell.cell_type != "code" or not {"solution", "exercise"} & set(cell.metadata.get("tags", [])):
         return None
     match = EXERCISE.match(cell.source)
     if match is None:
@@ -158,6 +163,7 @@ def master_notebook(solution: nbformat.NotebookNode, questions: tuple[Question, 
         tags = cell.metadata.get("tags", [])
         if exercise is not None:
             cell.source = with_solution_markers(cell.source)
+            cell.metadata["tags"] = [t for t in tags if t != "solution"] + ["exercise"]
             out.append(cell)
             if exercise in by_exercise:
                 out.append(_block("BEGIN TESTS"))
