@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import stat
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ._checks import check_float
+from ._files import write_atomically
 from .panel_specs import DEFAULT_PANELS, PANELS, STATES, PanelBoard, PanelContext, PanelView, panel_rows
 from .training import History
 
@@ -197,42 +196,6 @@ def _check_path(path, formats: Sequence[str]) -> Path:
     return path
 
 
-def _umask() -> int:
-    """The process's umask, read without changing it where the system allows."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # elsewhere: read it by setting it, and put it back at once
-    os.umask(mask)
-    return mask
-
-
-def _write_atomically(path: Path, write) -> Path:
-    """Call ``write(temporary_path)``, then move the file into place; on failure remove it.
-
-    A file replaced keeps its permission bits; a new one gets ``0o666`` less the umask
-    (``mkstemp`` would leave ``0o600``).
-    """
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        os.chmod(tmp, mode)
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def save_figure(
     path: str | os.PathLike,
     view: PanelView,
@@ -264,7 +227,7 @@ def save_figure(
     try:
         composed.draw(view, title)
         fmt = path.suffix.lower().lstrip(".")
-        return _write_atomically(path, lambda tmp: composed.figure.savefig(tmp, format=fmt, dpi=dpi))
+        return write_atomically(path, lambda tmp: composed.figure.savefig(tmp, format=fmt, dpi=dpi))
     finally:
         composed.close()
 
@@ -352,7 +315,7 @@ def animate(
                 bar.update(1)
 
     try:
-        return _write_atomically(path, lambda tmp: writer(tmp, frames()))
+        return write_atomically(path, lambda tmp: writer(tmp, frames()))
     finally:
         composed.close()
 

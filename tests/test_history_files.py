@@ -225,7 +225,7 @@ def test_a_new_file_gets_the_umask_permissions(history, tmp_path):
     assert stat.S_IMODE((tmp_path / "new.npz").stat().st_mode) == 0o640
     history.save(tmp_path / "default.npz")
     assert stat.S_IMODE((tmp_path / "default.npz").stat().st_mode) == 0o666 & ~old
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["default.npz", "new.npz"], "a temporary file was left"
 
 
 # --- steps --------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "linfeat_widgets"
 # -> homework
 STAGES = {
     "_checks": 0,
+    "_files": 0,
     "data": 1,
     "models": 1,
     "training": 2,

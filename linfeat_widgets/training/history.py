@@ -6,8 +6,6 @@ import ast
 import copy
 import itertools
 import os
-import stat
-import tempfile
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -21,6 +19,7 @@ import torch
 from torch import nn
 
 from .._checks import memory_limit
+from .._files import write_atomically
 from ..models import MAX_DEPTH, mlp_from_sizes, mlp_sizes
 from .linearized import LinearizedMLP
 
@@ -267,20 +266,12 @@ class History(Mapping):
         if self.lr is not None:
             arrays["lr"] = self.lr
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            mode = stat.S_IMODE(os.stat(path).st_mode)
-        except FileNotFoundError:
-            mode = 0o666 & ~_umask()
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            os.chmod(tmp, mode)  # mkstemp makes 0o600
-            with os.fdopen(fd, "wb") as handle:
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as handle:
                 np.savez(handle, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+
+        return write_atomically(path, write)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> History:
@@ -363,20 +354,6 @@ class History(Mapping):
             dict(arrays["config"]),
             lr=arrays.get("lr"),
         )
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it where the system allows."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)  # elsewhere: the classic read-and-restore
-    os.umask(mask)
-    return mask
 
 
 def _invalid(path: Path, what: str) -> ValueError:
