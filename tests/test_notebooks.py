@@ -251,11 +251,24 @@ for panel, wid in zip(panels, deep2.widths):
     values = np.linalg.svd(lf.linearize(run.model(run.steps[-1]), data.X).matrix, compute_uv=False)
     panel.semilogy(values[values > values[0] * 1e-12], ".")
 """,
-    "(d)": """
+    "(d1)": """
+def layer_gradient_norms(net, inputs, targets):
+    # the closed form of the MSE's gradient, (2 / n) J^T (y(X) - y), from the student's own feature matrix
+    J = feature_matrix(net, inputs)
+    residual = lf.predict(net, inputs) - np.asarray(targets, dtype=np.float64).ravel()
+    gradient = 2.0 / len(residual) * J.T @ residual
+    totals, start = {}, 0
+    for name, p in net.named_parameters():
+        key = name.split(".")[0]
+        totals[key] = totals.get(key, 0.0) + float(np.sum(gradient[start : start + p.numel()] ** 2))
+        start += p.numel()
+    return {key: total**0.5 for key, total in totals.items()}
+""",
+    "(d2)": """
 for label, outcome in by_init.items():
     run = outcome.history()
     marks = run.steps[::25]
-    per_layer = [lf.gradient_norms(run.model(m), data.X, data.y) for m in marks]
+    per_layer = [layer_gradient_norms(run.model(m), data.X, data.y) for m in marks]
     _, (left, right) = plt.subplots(1, 2, figsize=(8, 2.5), layout="constrained")
     for name in per_layer[0]:
         left.semilogy(marks, [g[name] for g in per_layer])
@@ -298,4 +311,5 @@ def test_student_version_runs_to_the_end_with_other_solutions():
     # the checks of the student's own functions hold for these answers too
     assert "equals lf.linearize(...).matrix: True" in printed
     assert "same singular values and principal features: True" in printed
+    assert printed.count("equals lf.gradient_norms: True") == 2
     assert ": False" not in printed.replace("lr 0.02 is above it: False", "").replace("3,000 steps: False", "")

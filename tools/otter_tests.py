@@ -145,6 +145,38 @@ def test_svd_features_principal_features(svd_features):
             assert np.allclose(sign * P[:, j], ref, rtol=1e-3, atol=1e-4 * scale), f"principal feature {j + 1} differs"
 
 
+# ---- (d1) layer_gradient_norms(model, X, y) -> {layer: norm} ---------------------------------------------------------
+
+
+def test_layer_gradient_norms_kind(layer_gradient_norms):
+    import numpy as np
+
+    import linfeat_widgets as lf
+
+    assert callable(layer_gradient_norms), "define layer_gradient_norms(model, X, y) (run its cell first)"
+    model = lf.make_mlp(6, depth=2, seed=11)
+    x = np.linspace(0.0, 1.0, 9)
+    norms = layer_gradient_norms(model, x, np.sin(3 * x))
+    assert isinstance(norms, dict), f"layer_gradient_norms must return a dict; got {type(norms).__name__}"
+    assert sorted(norms) == ["0", "2", "4"], f"one entry per layer, named '0', '2', '4'; got {sorted(norms)}"
+    assert all(np.isfinite(float(v)) and float(v) >= 0 for v in norms.values()), "norms are finite numbers >= 0"
+
+
+def test_layer_gradient_norms_values(layer_gradient_norms):
+    import numpy as np
+
+    import linfeat_widgets as lf
+
+    data = lf.make_dataset(n_samples=40, seed=3)
+    for model in (lf.make_mlp(8, seed=1), lf.make_mlp(5, depth=2, seed=7), lf.make_mlp(6, init=0.03, seed=2)):
+        expected = lf.gradient_norms(model, data.X, data.y)
+        ours = layer_gradient_norms(model, data.X, data.y)
+        assert sorted(ours) == sorted(expected), f"layers {sorted(ours)}; expected {sorted(expected)}"
+        for layer, value in expected.items():
+            # float32 arithmetic is enough
+            assert np.isclose(float(ours[layer]), value, rtol=1e-4, atol=1e-7), f"layer {layer}: gradient norm differs"
+
+
 QUESTIONS = (
     Question(
         exercise="a1",
@@ -162,6 +194,14 @@ QUESTIONS = (
             Test(test_svd_features_singular_values, points=1, hidden=True),
             Test(test_svd_features_vectors, points=1, hidden=True),
             Test(test_svd_features_principal_features, points=1, hidden=True),
+        ),
+    ),
+    Question(
+        exercise="d1",
+        name="d1_layer_gradient_norms",
+        tests=(
+            Test(test_layer_gradient_norms_kind, points=1, hidden=False),
+            Test(test_layer_gradient_norms_values, points=2, hidden=True),
         ),
     ),
 )
