@@ -12,3 +12,9 @@ import linfeat_widgets as lf
 def data():
     """The homework's dataset (read-only arrays, safe to share)."""
     return lf.make_dataset()
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's sync API marks an asyncio loop as running in the main thread until the
+    session ends, and tests that start their own event loop (``asyncio.run``) must not meet it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)  # stable: order kept otherwise
