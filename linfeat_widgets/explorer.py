@@ -27,7 +27,16 @@ from traitlets import Any, TraitError, TraitType, observe, validate
 
 from ._checks import check_float, check_int
 from .canvas import FigureHost, new_figure, resolve_mode
-from .controls import DepthSelector, IterationSlider, LayerSelector, ParadigmSelector, SeedSelector, WidthSelector
+from .controls import (
+    DepthSelector,
+    IterationSlider,
+    LayerSelector,
+    ParadigmSelector,
+    SeedSelector,
+    StepButtons,
+    WidthSelector,
+    format_step,
+)
 from .data import Dataset, make_dataset
 from .ensemble import EnsembleCache
 from .models import mlp_sizes
@@ -41,7 +50,7 @@ from .training.minibatches import snapshot_steps
 __all__ = ["Explorer", "explore"]
 
 _CONFIG = frozenset({"width", "depth", "paradigm", "seed"})
-_STATE = ("width", "depth", "paradigm", "seed", "iteration", "layer", "compare")
+_STATE = ("width", "depth", "paradigm", "seed", "iteration", "layer", "compare", "fit_step", "log_steps")
 
 
 class SelectionError(TraitError, ValueError):
@@ -116,6 +125,10 @@ class Explorer(widgets.VBox):
     layer : whose features panel 3 shows first: a parameter name or ``"all"``
         (default ``"0.weight"``, the homework's part (a)).
     compare : draw the initialization's features behind the selected step's.
+    fit_step : the features panel's y-limits fit the selected step; by default (False)
+        they fit the selected layer over the whole run (every saved step), so scrubbing
+        keeps one scale.
+    log_steps : put the error panel's steps on a log axis (runs span 1 to 150,000).
     data : the Dataset, only when ``sweep`` is a History.
     mode : ``"auto"`` (ipympl canvases under ``%matplotlib widget``, else PNG images),
         ``"ipympl"`` or ``"image"`` (e.g. in Colab without its custom widget manager).
@@ -134,7 +147,7 @@ class Explorer(widgets.VBox):
 
     Attributes
     ----------
-    width, depth, paradigm, seed, iteration, layer, compare : the state (traits; set
+    width, depth, paradigm, seed, iteration, layer, compare, fit_step, log_steps : the state (traits; set
         them to move the explorer, observe them to follow it).
     figures : the matplotlib Figures drawn into, one per panel, in the order of ``panels``
         (by default prediction, errors, features, singular values, principal features).
@@ -162,6 +175,8 @@ class Explorer(widgets.VBox):
     iteration = _Whole(help="the saved step shown (SGD iteration)")
     layer = Any("0.weight", help="whose linearized features are drawn: a parameter name such as '0.weight', or 'all'")
     compare = _Flag(True, help="draw the initialization's features behind the selected step's")
+    fit_step = _Flag(False, help="fit the features panel's scale to the selected step, not the whole run")
+    log_steps = _Flag(False, help="put the error panel's steps on a log axis")
 
     def __init__(
         self,
@@ -174,6 +189,8 @@ class Explorer(widgets.VBox):
         iteration: int | None = None,
         layer: str = "0.weight",
         compare: bool = True,
+        fit_step: bool = False,
+        log_steps: bool = False,
         data: Dataset | None = None,
         mode: str = "auto",
         dpi: float = 80,
@@ -193,6 +210,7 @@ class Explorer(widgets.VBox):
         self.mode = resolve_mode(mode)
         dpi = check_float("dpi", dpi, positive=True)
         compare = _flag("compare", compare)
+        fit_step, log_steps = _flag("fit_step", fit_step), _flag("log_steps", log_steps)
         config = self.sweep.config(
             self.sweep.widths[0] if width is None else _whole("width", width, "one of the swept widths"),
             self.sweep.depths[0] if depth is None else _whole("depth", depth, "one of the swept depths"),
@@ -225,6 +243,14 @@ class Explorer(widgets.VBox):
         self.iteration_slider = IterationSlider(steps, int(steps[-1]) if iteration is None else int(iteration))
         self.layer_selector = LayerSelector(self.snapshots.keys, layer)
         self.compare_checkbox = widgets.Checkbox(value=bool(compare), description="show initialization", indent=False)
+        self.fit_step_checkbox = widgets.Checkbox(
+            value=fit_step, description="fit features to this step", indent=False,
+            tooltip="scale the features panel to the selected step (else to the layer over the whole run)",
+        )  # fmt: skip
+        self.log_steps_checkbox = widgets.Checkbox(
+            value=log_steps, description="log steps", indent=False, tooltip="the error panel's steps on a log axis"
+        )
+        self.step_buttons = StepButtons(self.iteration_slider)
         self.player = PlayControl(self.iteration_slider)
         self.play_button = self.player.play
         self.status = widgets.HTML()
@@ -251,6 +277,8 @@ class Explorer(widgets.VBox):
             (self.seed_selector, "seed"),
             (self.layer_selector, "layer"),
             (self.compare_checkbox, "compare"),
+            (self.fit_step_checkbox, "fit_step"),
+            (self.log_steps_checkbox, "log_steps"),
         ):
             control.observe(functools.partial(self._on_control, name), "value")
         self.iteration_slider.observe(self._on_slider, "index")
@@ -277,6 +305,7 @@ class Explorer(widgets.VBox):
             self.iteration = self.iteration_slider.value
             self.layer = layer
             self.compare = bool(compare)
+            self.fit_step, self.log_steps = fit_step, log_steps
             self._pending.update(_STATE)
 
     # --- public surface ------------------------------------------------------------------
@@ -384,6 +413,9 @@ class Explorer(widgets.VBox):
             "iteration_slider",
             "layer_selector",
             "compare_checkbox",
+            "fit_step_checkbox",
+            "log_steps_checkbox",
+            "step_buttons",
             "player",
             "status",
             "errors",
@@ -530,6 +562,8 @@ class Explorer(widgets.VBox):
             self.iteration_slider.set_choices(self.history.steps, self.iteration)
             self.layer_selector.set_choices(self.snapshots.keys, self.layer)
             self.compare_checkbox.value = self.compare
+            self.fit_step_checkbox.value = self.fit_step
+            self.log_steps_checkbox.value = self.log_steps
 
     def _redraw(self, pending: set[str]) -> None:
         theory = self._theory(self._config)
@@ -545,8 +579,9 @@ class Explorer(widgets.VBox):
         theory = self._theory(self._config)
         ensemble = self._ensemble(self._config)
         return PanelView(
-            self.history, self.snapshots, self.iteration, self.layer, self.compare, theory, compute_theory, ensemble
-        )
+            self.history, self.snapshots, self.iteration, self.layer, self.compare, theory, compute_theory, ensemble,
+            self.fit_step, self.log_steps,
+        )  # fmt: skip
 
     def _theory_ready(self, config: Config) -> None:
         """Draw the theory panels once their arrays, computed in the background, are there (in the event loop)."""
@@ -562,7 +597,7 @@ class Explorer(widgets.VBox):
 
     def _show_status(self) -> None:
         config, i = self._config, self.history.index(self.iteration)
-        what = "ridge solution" if config.paradigm == "ridge" else f"SGD iteration {self.iteration:,}"
+        what = "ridge solution" if config.paradigm == "ridge" else f"SGD iteration {format_step(self.iteration)}"
         seed = f", seed {config.seed} of {len(self.sweep.seeds)}" if len(self.sweep.seeds) > 1 else ""
         self.status.value = (
             f"<b>{what}</b> &nbsp; train error {self.history.train_error[i]:.4g} &nbsp; "
@@ -695,6 +730,8 @@ def _check_explorer_options(options: dict, widths, depths, paradigms, n_steps, s
         "n_principal": lambda v: check_int("n_principal", v, 1),
         "max_lines": lambda v: check_int("max_lines", v, 1),
         "compare": lambda v: _flag("compare", v),
+        "fit_step": lambda v: _flag("fit_step", v),
+        "log_steps": lambda v: _flag("log_steps", v),
     }
     for name, check in checks.items():
         if name in given:

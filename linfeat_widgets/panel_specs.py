@@ -45,8 +45,9 @@ __all__ = [
     "panel_rows",
 ]
 
-#: What a panel may follow: the run shown, the selected step, the layer, the compare switch.
-STATES = ("history", "iteration", "layer", "compare")
+#: What a panel may follow: the run shown, the selected step, the layer, the compare switch,
+#: the features' scale (fit to the selected step or the whole run), the error panel's step axis.
+STATES = ("history", "iteration", "layer", "compare", "fit_step", "log_steps")
 
 # inches: left, right, bottom, top; fixed, because a layout engine would re-measure every
 # tick label at every full draw
@@ -92,6 +93,9 @@ class PanelView:
         them in a background thread and draws them when they are ready).
     ensemble : the :class:`~linfeat_widgets.ensemble.EnsembleCache` of the run's
         configuration across seeds, or None: then no quartile bands are drawn.
+    fit_step : the features panel's y-limits fit the selected step (True), or the
+        selected layer over the whole run (False, the default: one scale while scrubbing).
+    log_steps : the error panel puts the steps on a log axis.
     """
 
     history: History
@@ -102,6 +106,8 @@ class PanelView:
     theory: TheoryCache | None = None
     compute_theory: bool = True
     ensemble: EnsembleCache | None = None
+    fit_step: bool = False
+    log_steps: bool = False
 
     @classmethod
     def of(
@@ -191,11 +197,11 @@ def _draw_prediction(panel: PredictionPanel, view: PanelView, changed: frozenset
 
 
 def _draw_errors(panel: ErrorPanel, view: PanelView, changed: frozenset[str]) -> bool:
-    layout = False
+    layout = panel.set_log_steps(view.log_steps)
     if "history" in changed:
         history = view.history
         linearized = None if view.theory is None else view.theory.linearized
-        layout = panel.set_history(
+        layout = layout | panel.set_history(
             history.steps,
             history.train_error,
             history.test_error,
@@ -210,12 +216,15 @@ def _draw_errors(panel: ErrorPanel, view: PanelView, changed: frozenset[str]) ->
 
 def _draw_features(panel: FeaturePanel, view: PanelView, changed: frozenset[str]) -> bool:
     snapshots = view.snapshots
-    if changed & {"history", "layer"}:
-        # one scale for the whole run: from its first and last features
-        last = int(view.history.steps[-1])
-        panel.reset(snapshots.features(0, view.layer), snapshots.features(last, view.layer))
     initial = snapshots.features(0, view.layer) if view.compare else None
-    return panel.update(snapshots.features(view.step, view.layer), initial)
+    current = snapshots.features(view.step, view.layer)
+    if view.fit_step:
+        # the selected step's own scale: early steps' small features fill the panel
+        panel.fit_range(current.values, [] if initial is None else initial.values)
+    elif changed & {"history", "layer", "fit_step"}:
+        # one scale for the whole run, from every snapshot of the layer (computed once per run and layer)
+        panel.fit_range(*snapshots.feature_range(view.layer))
+    return panel.update(current, initial)
 
 
 def _first_and_last(view: PanelView):
@@ -279,7 +288,7 @@ _SPECS = (
         "error_panel",
         "train and test error against the iteration, the selected step marked",
         (4.4, 3.5),
-        _RUN_AND_STEP,
+        _RUN_AND_STEP | {"log_steps"},
         lambda ax, c: ErrorPanel(ax, animated=c.animated, linearized=c.linearized, bands=c.ensemble),
         _draw_errors,
     ),
@@ -288,7 +297,7 @@ _SPECS = (
         "feature_panel",
         "one layer's linearized features, beside the initialization's",
         (3.9, 3.0),
-        frozenset(STATES),
+        frozenset({"history", "iteration", "layer", "compare", "fit_step"}),
         lambda ax, c: FeaturePanel(ax, animated=c.animated),
         _draw_features,
     ),

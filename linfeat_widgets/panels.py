@@ -293,8 +293,17 @@ class ErrorPanel(Panel):
     marker : vertical Line2D at the selected step; selected : its two dots on the curves.
     """
 
-    def __init__(self, ax: Axes, *, animated: bool = False, linearized: bool = False, bands: bool = False):
+    def __init__(
+        self,
+        ax: Axes,
+        *,
+        animated: bool = False,
+        linearized: bool = False,
+        bands: bool = False,
+        log_steps: bool = False,
+    ):
         super().__init__(ax, animated)
+        self.log_steps = bool(log_steps)
         (self.train_line,) = ax.plot([], [], label="Train Error")
         (self.test_line,) = ax.plot([], [], label="Test Error")
         self.train_band = self.test_band = None
@@ -310,7 +319,8 @@ class ErrorPanel(Panel):
         ax.set_yscale("log")
         ax.yaxis.set_minor_formatter(NullFormatter())  # minor labels crowd a small panel
         ax.set_ylim(1e-3, 1.0)
-        ax.set_xlim(0.0, 1.0)
+        ax.set_xlim(1.0, 10.0)
+        ax.set_xscale("log" if self.log_steps else "linear")
         ax.set_xlabel("SGD iteration")
         ax.set_ylabel("MSE")
         wide = linearized or bands
@@ -344,13 +354,37 @@ class ErrorPanel(Panel):
         marker = "o" if len(steps) == 1 else "None"
         for line in lines:
             line.set_marker(marker)
-        low, high = (steps[0] - 1.0, steps[0] + 1.0) if len(steps) == 1 else (min(0.0, steps[0]), steps[-1])
-        self.ax.set_xlim(low, high)
+        self._set_xlim()
         errors = np.concatenate([train_error, test_error])
         errors = errors[errors > 0]
         limits = _AutoLimits(log=True, margin=0.05, min_span=1.0).fit(*_span(errors))
         if limits is not None:
             self.ax.set_ylim(*limits)
+        return True
+
+    def _set_xlim(self) -> None:
+        steps = self._steps
+        if self.log_steps:
+            # the homework's runs span 1 to 150,000 steps: decades read better than a linear axis
+            steps = steps[steps > 0]
+            if not len(steps):
+                self.ax.set_xlim(1.0, 10.0)
+            elif len(steps) == 1 or steps[-1] <= steps[0]:
+                self.ax.set_xlim(steps[0] / 2.0, steps[0] * 2.0)
+            else:
+                self.ax.set_xlim(steps[0] / 1.25, steps[-1] * 1.25)
+        elif len(steps):
+            low, high = (steps[0] - 1.0, steps[0] + 1.0) if len(steps) == 1 else (min(0.0, steps[0]), steps[-1])
+            self.ax.set_xlim(low, high)
+
+    def set_log_steps(self, log_steps: bool) -> bool:
+        """Put the steps on a log axis (True) or a linear one (False); True if the layout changed."""
+        log_steps = bool(log_steps)
+        if log_steps == self.log_steps:
+            return False
+        self.log_steps = log_steps
+        self.ax.set_xscale("log" if log_steps else "linear")
+        self._set_xlim()
         return True
 
     def set_bands(self, steps: np.ndarray, train: np.ndarray | None, test: np.ndarray | None) -> bool:
@@ -403,6 +437,15 @@ class FeaturePanel(Panel):
         self._limits = _AutoLimits()
         self._shown_initial: LayerFeatures | None = None
         self._x_range: tuple[float, float] | None = None
+
+    def fit_range(self, *values) -> None:
+        """Start the y-limits afresh, holding ``values`` (arrays or numbers) and 0.
+
+        E.g. ``fit_range(low, high)`` with the layer's range over the whole run, or
+        ``fit_range(features.values)`` to fit one step.
+        """
+        self._limits.reset()
+        self._limits.include(*_span(*values, 0.0))
 
     def reset(self, *expected: LayerFeatures) -> None:
         """Start the y-limits afresh, holding the ``expected`` features (e.g. the run's first and last).
