@@ -37,12 +37,14 @@ from .controls import (
     WidthSelector,
     format_step,
 )
+from .dashboard import ChoiceView, close_tree, control_group, panel_card, panel_grid
 from .data import Dataset, make_dataset
 from .ensemble import EnsembleCache
 from .models import mlp_sizes
 from .panel_specs import DEFAULT_PANELS, PANELS, PanelBoard, PanelContext, PanelView
 from .player import PlayControl
 from .snapshots import SnapshotCache
+from .themes import check_layout, check_theme
 from .theory_cache import TheoryCache, linearized_history
 from .training import Config, History, Sweep, sweep
 from .training.minibatches import snapshot_steps
@@ -140,6 +142,12 @@ class Explorer(widgets.VBox):
         default the homework's five, ``"prediction"``, ``"errors"``, ``"features"``,
         ``"spectrum"``, ``"principal"``; ``"all"`` for every registered panel; or rows of
         names, e.g. ``(("prediction", "errors"), ("spectrum",))``.
+    theme : ``"default"``, or ``"lecture"``: large fonts and thick lines that read on a
+        projector (see :data:`~linfeat_widgets.themes.THEMES`; a
+        :class:`~linfeat_widgets.themes.Theme` is accepted too).
+    layout : ``"wide"`` (default: each row of panels 880 px wide, every panel the same
+        height, fitting a notebook in a 1,000 px window) or ``"compact"`` (640 px), see
+        :data:`~linfeat_widgets.themes.LAYOUTS`.
     background : compute a run's theory arrays (for ``"movement"``, ``"residual"``,
         ``"spectrum_history"``) in a background thread, the panels saying "computing…"
         until they are drawn, so that the kernel stays responsive. Default: when a running
@@ -161,6 +169,11 @@ class Explorer(widgets.VBox):
     play_button : an :class:`ipywidgets.Play` stepping the iteration slider through the saved
         steps; player : the :class:`~linfeat_widgets.player.PlayControl` holding it and its
         speed control (frames per second).
+    step_buttons : :class:`~linfeat_widgets.controls.StepButtons`, previous and next saved
+    step beside the slider; fit_step_checkbox, log_steps_checkbox : the two scale toggles;
+    choice_views : name -> :class:`~linfeat_widgets.dashboard.ChoiceView` (a selector with
+    one option shown as text); cards : name -> the panel's canvas over its caption; grid :
+    the cards in the board's rows.
     status : HTML readout of the configuration, step, train and test error.
     errors : Output where an error raised while redrawing is shown (it is also raised).
     sweep, history, snapshots : the sweep, the History shown and its SnapshotCache.
@@ -199,6 +212,8 @@ class Explorer(widgets.VBox):
         max_lines: int = 120,
         panels=DEFAULT_PANELS,
         background: bool | None = None,
+        theme: str = "default",
+        layout: str = "wide",
     ):
         self.sweep = _as_sweep(sweep, data)
         self._loop = _event_loop(background)
@@ -209,6 +224,7 @@ class Explorer(widgets.VBox):
         }
         self.mode = resolve_mode(mode)
         dpi = check_float("dpi", dpi, positive=True)
+        theme, layout = check_theme(theme), check_layout(layout)
         compare = _flag("compare", compare)
         fit_step, log_steps = _flag("fit_step", fit_step), _flag("log_steps", log_steps)
         config = self.sweep.config(
@@ -244,9 +260,11 @@ class Explorer(widgets.VBox):
         self.layer_selector = LayerSelector(self.snapshots.keys, layer)
         self.compare_checkbox = widgets.Checkbox(value=bool(compare), description="show initialization", indent=False)
         self.fit_step_checkbox = widgets.Checkbox(
-            value=fit_step, description="fit features to this step", indent=False,
+            value=fit_step,
+            description="fit features to this step",
+            indent=False,
             tooltip="scale the features panel to the selected step (else to the layer over the whole run)",
-        )  # fmt: skip
+        )
         self.log_steps_checkbox = widgets.Checkbox(
             value=log_steps, description="log steps", indent=False, tooltip="the error panel's steps on a log axis"
         )
@@ -265,7 +283,14 @@ class Explorer(widgets.VBox):
             linearized=self.sweep.has_linearized,
             ensemble=len(self.sweep.seeds) > 1,
         )
-        self.board = PanelBoard(panels, context, lambda size: new_figure(size, dpi, self.mode))
+        self.board = PanelBoard(
+            panels,
+            context,
+            lambda size: new_figure(size, dpi, self.mode),
+            theme=theme,
+            layout=check_layout(layout),
+            dpi=dpi,
+        )
         for name, spec in PANELS.items():
             setattr(self, spec.attribute, self.board.panels.get(name))
         self.hosts = {name: FigureHost(self.board.figures[name], p.animated) for name, p in self.board.panels.items()}
@@ -283,18 +308,47 @@ class Explorer(widgets.VBox):
             control.observe(functools.partial(self._on_control, name), "value")
         self.iteration_slider.observe(self._on_slider, "index")
 
-        row = widgets.Layout(flex_flow="row wrap", align_items="flex-start")
-        canvases = {name: host.widget for name, host in self.hosts.items()}
+        self.choice_views = {
+            name: ChoiceView(getattr(self, f"{name}_selector")) for name in ("width", "depth", "paradigm", "seed")
+        }
+        if len(self.sweep.seeds) == 1:
+            self.choice_views["seed"].layout.display = "none"  # one seed: nothing to choose or to say
+        self.cards = {
+            name: panel_card(
+                host.widget,
+                self.board.specs[name].title,
+                self.board.specs[name].caption,
+                self.board.figures[name].get_size_inches()[0] * dpi,
+            )
+            for name, host in self.hosts.items()
+        }
+        self.grid = panel_grid(self.board.rows, self.cards)
         super().__init__(
             children=[
+                # children[0], the run, is what a LiveExplorer replaces with its own controls
+                control_group("run", list(self.choice_views.values()), "which trained network is shown"),
                 widgets.HBox(
-                    [self.width_selector, self.depth_selector, self.paradigm_selector, self.seed_selector], layout=row
-                ),
-                widgets.HBox(
-                    [self.iteration_slider, self.player, self.layer_selector, self.compare_checkbox], layout=row
+                    [
+                        control_group(
+                            "step",
+                            [self.step_buttons.previous, self.iteration_slider, self.step_buttons.next, self.player],
+                            "the saved step shown",
+                        ),
+                        control_group(
+                            "view",
+                            [
+                                self.layer_selector,
+                                self.compare_checkbox,
+                                self.fit_step_checkbox,
+                                self.log_steps_checkbox,
+                            ],
+                            "what the panels draw",
+                        ),
+                    ],
+                    layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"),
                 ),
                 self.status,
-                *(widgets.HBox([canvases[name] for name in names], layout=row) for names in self.board.rows),
+                self.grid,
                 self.errors,
             ]
         )
@@ -396,9 +450,15 @@ class Explorer(widgets.VBox):
         from .export import animate
 
         return animate(
-            path, self.view(), steps, fps, panels=self.board.rows, context=self.board.context, dpi=dpi,
+            path,
+            self.view(),
+            steps,
+            fps,
+            panels=self.board.rows,
+            context=self.board.context,
+            dpi=dpi,
             progress=progress,
-        )  # fmt: skip
+        )
 
     def close(self) -> None:
         """Close the controls, the canvases or images and this widget; the figures are released."""
@@ -423,7 +483,7 @@ class Explorer(widgets.VBox):
             if hasattr(self, name):
                 getattr(self, name).close()
         for child in self.children:
-            child.close()
+            close_tree(child)  # the groups, the grid and the cards nest their widgets
         getattr(self, "_caches", {}).clear()
         getattr(self, "_theories", {}).clear()
         getattr(self, "_ensembles", {}).clear()
@@ -579,9 +639,17 @@ class Explorer(widgets.VBox):
         theory = self._theory(self._config)
         ensemble = self._ensemble(self._config)
         return PanelView(
-            self.history, self.snapshots, self.iteration, self.layer, self.compare, theory, compute_theory, ensemble,
-            self.fit_step, self.log_steps,
-        )  # fmt: skip
+            self.history,
+            self.snapshots,
+            self.iteration,
+            self.layer,
+            self.compare,
+            theory,
+            compute_theory,
+            ensemble,
+            self.fit_step,
+            self.log_steps,
+        )
 
     def _theory_ready(self, config: Config) -> None:
         """Draw the theory panels once their arrays, computed in the background, are there (in the event loop)."""
@@ -729,6 +797,8 @@ def _check_explorer_options(options: dict, widths, depths, paradigms, n_steps, s
         "n_grid": lambda v: check_int("n_grid", v, 2),
         "n_principal": lambda v: check_int("n_principal", v, 1),
         "max_lines": lambda v: check_int("max_lines", v, 1),
+        "theme": check_theme,
+        "layout": check_layout,
         "compare": lambda v: _flag("compare", v),
         "fit_step": lambda v: _flag("fit_step", v),
         "log_steps": lambda v: _flag("log_steps", v),

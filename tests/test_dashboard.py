@@ -122,3 +122,120 @@ def test_explorer_step_buttons_move_the_run(explorer):
     explorer.step_buttons.previous.click()
     explorer.step_buttons.previous.click()
     assert explorer.iteration == steps[0]
+
+
+def test_every_panel_has_a_title_and_a_caption(run):
+    e = lf.Explorer(run, n_grid=32, mode="image", panels="all", background=False)
+    for name, figure in zip(e.hosts, e.figures):
+        spec = lf.PANELS[name]
+        assert spec.title and len(spec.caption) > 40
+        assert [t.get_text() for t in figure.texts] == [spec.title]
+        card = e.cards[name]
+        assert e.hosts[name].widget in card.children and spec.caption.split()[0] in card.children[1].value
+        assert spec.title in card.tooltip
+    # the features panel also names its layer
+    assert "0.weight" in e.feature_panel.ax.get_title()
+    e.layer = "0.bias"
+    assert "0.bias" in e.feature_panel.ax.get_title()
+    e.close()
+
+
+def test_same_fonts_across_panels(explorer):
+    theme = lf.THEMES["default"]
+    for figure in explorer.figures:
+        ax = figure.axes[0]
+        assert figure.texts[0].get_fontsize() == theme.title_size
+        assert ax.xaxis.label.get_fontsize() == theme.label_size
+        assert {t.get_fontsize() for t in ax.get_xticklabels() + ax.get_yticklabels()} <= {theme.font_size}
+        legend = ax.get_legend()
+        if legend is not None:
+            assert {t.get_fontsize() for t in legend.get_texts()} == {theme.font_size}
+
+
+def test_principal_direction_colors_shared(explorer):
+    from matplotlib.colors import to_rgba
+
+    lines = explorer.principal_panel.lines
+    top = explorer.spectrum_panel.top
+    s = explorer.snapshots.snapshot(explorer.iteration).singular_values
+    assert len(top.get_offsets()) == len(lines) == 4
+    np.testing.assert_allclose(np.asarray(top.get_offsets())[:, 1], s[:4])
+    for j, line in enumerate(lines):
+        assert to_rgba(line.get_color()) == tuple(top.get_edgecolors()[j])
+    assert len({line.get_color() for line in lines}) == 4
+
+
+def test_lecture_theme_is_larger_and_thicker(run):
+    plain = lf.Explorer(run, n_grid=32, mode="image")
+    lecture = lf.Explorer(run, n_grid=32, mode="image", theme="lecture")
+    for a, b in zip(plain.figures, lecture.figures):
+        assert b.texts[0].get_fontsize() > a.texts[0].get_fontsize()
+        assert b.axes[0].xaxis.label.get_fontsize() > a.axes[0].xaxis.label.get_fontsize()
+    assert lecture.prediction_panel.prediction.get_linewidth() == 2 * plain.prediction_panel.prediction.get_linewidth()
+    assert lecture.prediction_panel.prediction.get_linewidth() >= 4
+    plain.close()
+    lecture.close()
+    with pytest.raises(ValueError, match="theme must be one of 'default', 'lecture'"):
+        lf.Explorer(run, mode="image", theme="projector")
+
+
+@pytest.mark.parametrize("layout", ["wide", "compact"])
+def test_layouts_make_a_grid_of_equal_heights_that_fits(run, layout):
+    dpi = 100
+    e = lf.Explorer(run, n_grid=32, mode="image", layout=layout, dpi=dpi)
+    grid = lf.LAYOUTS[layout]
+    pixels = {name: figure.get_size_inches() * dpi for name, figure in zip(e.hosts, e.figures)}
+    assert len({round(h, 6) for _, h in pixels.values()}) == 1  # equal heights
+    for row in e.board.rows:
+        width = sum(pixels[name][0] for name in row)
+        assert width == pytest.approx(grid.width * 80)  # the same pixels at any dpi
+        assert width <= 880 + 1e-6  # fits the output area of a notebook in a 1,000 px window
+    for name, card in e.cards.items():
+        assert card.layout.width == f"{round(pixels[name][0])}px"
+    e.close()
+    with pytest.raises(ValueError, match="layout must be one of 'wide', 'compact'"):
+        lf.Explorer(run, mode="image", layout="huge")
+
+
+def test_one_option_choices_are_text(explorer, run):
+    width = explorer.choice_views["width"]
+    assert width.single and explorer.width_selector.layout.display == "none"
+    assert width.text.layout.display is None and "<b>width</b>&nbsp;5" in width.text.value
+    assert explorer.choice_views["seed"].layout.display == "none"  # one seed: nothing to say
+
+
+def test_choice_view_follows_the_options():
+    from linfeat_widgets.dashboard import ChoiceView
+
+    selector = lf.WidthSelector((10, 20), 10)
+    view = ChoiceView(selector)
+    assert not view.single and selector.layout.display is None and view.text.layout.display == "none"
+    selector.set_choices((40,))
+    assert view.single and selector.layout.display == "none" and "40" in view.text.value
+    with pytest.raises(ValueError, match="selector"):
+        ChoiceView(lf.IterationSlider([1, 2]))
+
+
+def test_control_bar_groups_are_labelled(explorer):
+    from linfeat_widgets.dashboard import control_group
+
+    run, rest = explorer.children[0], explorer.children[1]
+    step, view = rest.children
+    headings = [g.children[0].value for g in (run, step, view)]
+    assert all(word in h for word, h in zip(("RUN", "STEP", "VIEW"), headings))
+    controls = step.children[1].children
+    assert controls[0] is explorer.step_buttons.previous and controls[1] is explorer.iteration_slider
+    assert controls[2] is explorer.step_buttons.next
+    assert explorer.compare_checkbox in view.children[1].children
+    assert control_group("x", []).children[0].value.count("X") == 1
+
+
+def test_board_themes_outside_the_explorer(run, data):
+    history = run[next(iter(run))]
+    view = lf.PanelView.of(history, data, n_grid=32)
+    board = lf.PanelBoard(("errors",), lf.PanelContext(data), theme="lecture", layout="compact")
+    board.draw(view)
+    assert board.figures["errors"].get_size_inches()[0] == pytest.approx(8.0)
+    assert board.titles["errors"].get_fontsize() == lf.THEMES["lecture"].title_size
+    with pytest.raises(ValueError, match="layout"):
+        lf.PanelBoard(("errors",), lf.PanelContext(data), layout=lf.GridLayout("bad", 0.0, 1.0))
