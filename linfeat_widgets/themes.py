@@ -46,6 +46,7 @@ class Theme:
     font_size : tick labels and legends, in points.
     label_size : axis labels, in points.
     title_size : panel titles, in points.
+    legend_size : legends, in points (legends sit above the Axes, so they get less room).
     line_scale : multiplies every line's width and every marker's size.
     margin_scale : multiplies the panels' margins (larger fonts need more room).
     """
@@ -54,6 +55,7 @@ class Theme:
     font_size: float
     label_size: float
     title_size: float
+    legend_size: float
     line_scale: float = 1.0
     margin_scale: float = 1.0
 
@@ -65,7 +67,7 @@ class Theme:
             "axes.titlesize": self.title_size,
             "xtick.labelsize": self.font_size,
             "ytick.labelsize": self.font_size,
-            "legend.fontsize": self.font_size,
+            "legend.fontsize": self.legend_size,
             "lines.linewidth": 1.5 * self.line_scale,
         }
 
@@ -73,8 +75,16 @@ class Theme:
 #: The themes by name.
 THEMES: Mapping[str, Theme] = MappingProxyType(
     {
-        "default": Theme("default", font_size=8.5, label_size=9.0, title_size=10.0),
-        "lecture": Theme("lecture", font_size=13.0, label_size=14.0, title_size=16.0, line_scale=2.0, margin_scale=1.6),
+        "default": Theme("default", font_size=8.5, label_size=9.0, title_size=10.0, legend_size=8.5),
+        "lecture": Theme(
+            "lecture",
+            font_size=12.0,
+            label_size=13.0,
+            title_size=14.0,
+            legend_size=10.5,
+            line_scale=1.7,
+            margin_scale=1.4,
+        ),
     }
 )
 
@@ -152,14 +162,15 @@ def apply_theme(ax: Axes, theme: Theme) -> None:
     legend = ax.get_legend()
     if isinstance(legend, Legend):
         for text in legend.get_texts():
-            text.set_fontsize(theme.font_size)
+            text.set_fontsize(theme.legend_size)
     if theme.line_scale == 1.0:
         return
     for line in ax.lines:
         line.set_linewidth(line.get_linewidth() * theme.line_scale)
-        line.set_markersize(line.get_markersize() * theme.line_scale)
+        line.set_markersize(line.get_markersize() * theme.line_scale**0.5)
     for collection in ax.collections:
         if isinstance(collection, LineCollection):
             collection.set_linewidths(np.asarray(collection.get_linewidths()) * theme.line_scale)
         elif isinstance(collection, PathCollection):
-            collection.set_sizes(np.asarray(collection.get_sizes()) * theme.line_scale**2)
+            # markers' areas grow like their widths, not squared: dense scatters would merge
+            collection.set_sizes(np.asarray(collection.get_sizes()) * theme.line_scale)

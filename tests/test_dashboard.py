@@ -149,7 +149,7 @@ def test_same_fonts_across_panels(explorer):
         assert {t.get_fontsize() for t in ax.get_xticklabels() + ax.get_yticklabels()} <= {theme.font_size}
         legend = ax.get_legend()
         if legend is not None:
-            assert {t.get_fontsize() for t in legend.get_texts()} == {theme.font_size}
+            assert {t.get_fontsize() for t in legend.get_texts()} == {theme.legend_size}
 
 
 def test_principal_direction_colors_shared(explorer):
@@ -171,8 +171,11 @@ def test_lecture_theme_is_larger_and_thicker(run):
     for a, b in zip(plain.figures, lecture.figures):
         assert b.texts[0].get_fontsize() > a.texts[0].get_fontsize()
         assert b.axes[0].xaxis.label.get_fontsize() > a.axes[0].xaxis.label.get_fontsize()
-    assert lecture.prediction_panel.prediction.get_linewidth() == 2 * plain.prediction_panel.prediction.get_linewidth()
-    assert lecture.prediction_panel.prediction.get_linewidth() >= 4
+    scale = lf.THEMES["lecture"].line_scale
+    assert (
+        lecture.prediction_panel.prediction.get_linewidth() == scale * plain.prediction_panel.prediction.get_linewidth()
+    )
+    assert lecture.prediction_panel.prediction.get_linewidth() >= 3
     plain.close()
     lecture.close()
     with pytest.raises(ValueError, match="theme must be one of 'default', 'lecture'"):
