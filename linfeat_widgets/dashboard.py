@@ -21,7 +21,11 @@ __all__ = ["ChoiceView", "close_tree", "control_group", "panel_card", "panel_gri
 
 # the labels are the widgets' own descriptions; CSS only spaces the groups apart
 _GROUP_LAYOUT = dict(
-    border="1px solid #d0d0d0", padding="2px 10px 4px 10px", margin="0 10px 6px 0", width="auto", align_items="center"
+    border="1px solid #d0d0d0",
+    padding="2px 10px 4px 10px",
+    margin="0 10px 6px 0",
+    width="auto",
+    align_items="flex-start",
 )
 
 
@@ -78,13 +82,13 @@ def control_group(title: str, children, tooltip: str = "") -> widgets.VBox:
 def panel_card(canvas: widgets.Widget, title: str, caption: str, width_px: float) -> widgets.VBox:
     """A panel's ``canvas`` over its one-line ``caption`` (also its tooltip), ``width_px`` wide."""
     text = widgets.HTML(
-        f"<div class='linfeat-caption' style='font-size:12px;line-height:1.3;color:#444' "
+        f"<div class='linfeat-caption' style='font-size:12px;line-height:1.3;color:#444;padding:0 14px 0 4px' "
         f"title='{html.escape(caption)}'>{html.escape(caption)}</div>",
         layout=widgets.Layout(width=f"{round(width_px)}px", margin="0 0 4px 0"),
     )
     card = widgets.VBox([canvas, text], layout=widgets.Layout(width=f"{round(width_px)}px", overflow="hidden"))
     card.add_class("linfeat-panel")
-    card.tooltip = f"{title}: {caption}" if title else caption
+    # the tooltip is the caption's title attribute: a Box given a tooltip fails to render in JupyterLab
     return card
 
 

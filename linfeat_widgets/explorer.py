@@ -145,8 +145,9 @@ class Explorer(widgets.VBox):
     theme : ``"default"``, or ``"lecture"``: large fonts and thick lines that read on a
         projector (see :data:`~linfeat_widgets.themes.THEMES`; a
         :class:`~linfeat_widgets.themes.Theme` is accepted too).
-    layout : ``"wide"`` (default: each row of panels 880 px wide, every panel the same
-        height, fitting a notebook in a 1,000 px window) or ``"compact"`` (640 px), see
+    layout : ``"wide"`` (default: each row of panels 800 px wide, every panel the same
+        height, fitting JupyterLab at 1,280 px with its file browser open) or ``"compact"``
+        (560 px), see
         :data:`~linfeat_widgets.themes.LAYOUTS`.
     background : compute a run's theory arrays (for ``"movement"``, ``"residual"``,
         ``"spectrum_history"``) in a background thread, the panels saying "computing…"
@@ -269,6 +270,7 @@ class Explorer(widgets.VBox):
             value=log_steps, description="log steps", indent=False, tooltip="the error panel's steps on a log axis"
         )
         self.step_buttons = StepButtons(self.iteration_slider)
+        self.iteration_slider.layout.width = "min(480px, calc(100% - 80px))"
         self.player = PlayControl(self.iteration_slider)
         self.play_button = self.player.play
         self.status = widgets.HTML()
@@ -331,7 +333,14 @@ class Explorer(widgets.VBox):
                     [
                         control_group(
                             "step",
-                            [self.step_buttons.previous, self.iteration_slider, self.step_buttons.next, self.player],
+                            [
+                                # the buttons hug the slider: one row that never wraps, the slider taking what is left
+                                widgets.HBox(
+                                    [self.step_buttons.previous, self.iteration_slider, self.step_buttons.next],
+                                    layout=widgets.Layout(flex_flow="row nowrap", align_items="center", width="100%"),
+                                ),
+                                self.player,
+                            ],
                             "the saved step shown",
                         ),
                         control_group(

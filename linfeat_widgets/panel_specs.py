@@ -333,7 +333,7 @@ _SPECS = (
         _RUN_AND_STEP,
         lambda ax, c: SpectrumPanel(ax, animated=c.animated, band=c.ensemble, n_principal=c.n_principal),
         _draw_spectrum,
-        title="Singular values of the features",
+        title="Singular values",
         caption=(
             "How strongly the feature matrix J(X) (one row per training point) stretches each direction, largest "
             "first. Gradient descent learns along large singular values first; ringed: the principal features' "

@@ -69,6 +69,10 @@ class Theme:
             "ytick.labelsize": self.font_size,
             "legend.fontsize": self.legend_size,
             "lines.linewidth": 1.5 * self.line_scale,
+            # legends sit in a strip above the Axes: larger text leaves less room for handles and gaps
+            "legend.handlelength": 2.0 / self.line_scale**0.5,
+            "legend.columnspacing": 2.0 / self.line_scale,
+            "legend.handletextpad": 0.8 / self.line_scale**0.5,
         }
 
 
@@ -81,7 +85,7 @@ THEMES: Mapping[str, Theme] = MappingProxyType(
             font_size=12.0,
             label_size=13.0,
             title_size=14.0,
-            legend_size=10.5,
+            legend_size=9.5,
             line_scale=1.7,
             margin_scale=1.4,
         ),
@@ -105,12 +109,13 @@ class GridLayout:
     height: float
 
 
-#: The layouts by name. "wide" is 880 px a row: it fits JupyterLab's and Notebook 7's
-#: output area in a 1,000 px window; "compact" (640 px) fits beside a side panel.
+#: The layouts by name. "wide" is 800 px a row: it fits JupyterLab's output area in a 1,280 px
+#: window with the file browser open, or a 1,000 px one without; "compact" (560 px) fits a
+#: 1,000 px window with the file browser open.
 LAYOUTS: Mapping[str, GridLayout] = MappingProxyType(
     {
-        "wide": GridLayout("wide", width=11.0, height=3.3),
-        "compact": GridLayout("compact", width=8.0, height=2.7),
+        "wide": GridLayout("wide", width=10.0, height=3.2),
+        "compact": GridLayout("compact", width=7.0, height=2.6),
     }
 )
 
