@@ -20,7 +20,21 @@ from collections.abc import Iterable
 import ipywidgets as widgets
 import numpy as np
 
-__all__ = ["DepthSelector", "IterationSlider", "LayerSelector", "ParadigmSelector", "SeedSelector", "WidthSelector"]
+__all__ = [
+    "DepthSelector",
+    "IterationSlider",
+    "LayerSelector",
+    "ParadigmSelector",
+    "SeedSelector",
+    "StepButtons",
+    "WidthSelector",
+    "format_step",
+]
+
+
+def format_step(step) -> str:
+    """A step as the slider's readout and the status line both show it: ``1500`` -> ``"1,500"``."""
+    return f"{int(step):,}"
 
 
 def _as_steps(steps) -> tuple[int, ...]:
@@ -55,7 +69,8 @@ class IterationSlider(widgets.SelectionSlider):
         kwargs.setdefault("style", {"description_width": "initial"})
         kwargs.setdefault("layout", widgets.Layout(width="min(100%, 560px)"))
         value = steps[-1] if value is None else self._check(value, steps)
-        super().__init__(options=[(str(s), s) for s in steps], value=value, **kwargs)
+        # the readout shows an option's label: formatted as the status line formats steps
+        super().__init__(options=[(format_step(s), s) for s in steps], value=value, **kwargs)
 
     @staticmethod
     def _check(value, steps: tuple[int, ...]) -> int:
@@ -78,7 +93,7 @@ class IterationSlider(widgets.SelectionSlider):
         steps = _as_steps(steps)
         value = self.nearest(self.value, steps) if value is None else self._check(value, steps)
         if steps != self.steps:
-            self.options = [(str(s), s) for s in steps]
+            self.options = [(format_step(s), s) for s in steps]
         self.value = value
 
 
@@ -204,3 +219,43 @@ class LayerSelector(widgets.Dropdown):
         if keys != self.choices:
             self.options = keys
         self.value = value
+
+
+class StepButtons(widgets.HBox):
+    """Buttons that move an :class:`IterationSlider` to the previous or the next saved step.
+
+    In Notebook 7 an ipywidgets slider ignores the arrow keys; these buttons step the run
+    one saved step at a time, stopping at the first and the last.
+
+    Parameters
+    ----------
+    slider : the :class:`IterationSlider` moved.
+
+    Attributes
+    ----------
+    previous, next : the two :class:`ipywidgets.Button` (disabled at the ends).
+    """
+
+    def __init__(self, slider: IterationSlider):
+        if not isinstance(slider, IterationSlider):
+            raise ValueError(f"slider must be an IterationSlider; got {type(slider).__name__}")
+        self.slider = slider
+        size = widgets.Layout(width="34px", padding="0")
+        self.previous = widgets.Button(description="◀", tooltip="previous saved step", layout=size)
+        self.next = widgets.Button(description="▶", tooltip="next saved step", layout=size)
+        self.previous.on_click(lambda _: self.step(-1))
+        self.next.on_click(lambda _: self.step(+1))
+        slider.observe(self._enable, ["index", "options"])
+        super().__init__([self.previous, self.next], layout=widgets.Layout(width="auto", align_items="center"))
+        self._enable()
+
+    def step(self, by: int) -> None:
+        """Move the slider ``by`` saved steps, clamped to the first and the last."""
+        last = len(self.slider.options) - 1
+        index = 0 if self.slider.index is None else self.slider.index
+        self.slider.index = int(min(max(index + int(by), 0), last))
+
+    def _enable(self, change=None) -> None:
+        index, last = self.slider.index, len(self.slider.options) - 1
+        self.previous.disabled = index is None or index <= 0
+        self.next.disabled = index is None or index >= last

@@ -27,13 +27,24 @@ from traitlets import Any, TraitError, TraitType, observe, validate
 
 from ._checks import check_float, check_int
 from .canvas import FigureHost, new_figure, resolve_mode
-from .controls import DepthSelector, IterationSlider, LayerSelector, ParadigmSelector, SeedSelector, WidthSelector
+from .controls import (
+    DepthSelector,
+    IterationSlider,
+    LayerSelector,
+    ParadigmSelector,
+    SeedSelector,
+    StepButtons,
+    WidthSelector,
+    format_step,
+)
+from .dashboard import ChoiceView, close_tree, control_group, panel_card, panel_grid
 from .data import Dataset, make_dataset
 from .ensemble import EnsembleCache
 from .models import mlp_sizes
 from .panel_specs import DEFAULT_PANELS, PANELS, PanelBoard, PanelContext, PanelView
 from .player import PlayControl
 from .snapshots import SnapshotCache
+from .themes import check_layout, check_theme
 from .theory_cache import TheoryCache, linearized_history
 from .training import Config, History, Sweep, sweep
 from .training.minibatches import snapshot_steps
@@ -41,7 +52,7 @@ from .training.minibatches import snapshot_steps
 __all__ = ["Explorer", "explore"]
 
 _CONFIG = frozenset({"width", "depth", "paradigm", "seed"})
-_STATE = ("width", "depth", "paradigm", "seed", "iteration", "layer", "compare")
+_STATE = ("width", "depth", "paradigm", "seed", "iteration", "layer", "compare", "fit_step", "log_steps")
 
 
 class SelectionError(TraitError, ValueError):
@@ -116,6 +127,10 @@ class Explorer(widgets.VBox):
     layer : whose features panel 3 shows first: a parameter name or ``"all"``
         (default ``"0.weight"``, the homework's part (a)).
     compare : draw the initialization's features behind the selected step's.
+    fit_step : the features panel's y-limits fit the selected step; by default (False)
+        they fit the selected layer over the whole run (every saved step), so scrubbing
+        keeps one scale.
+    log_steps : put the error panel's steps on a log axis (runs span 1 to 150,000).
     data : the Dataset, only when ``sweep`` is a History.
     mode : ``"auto"`` (ipympl canvases under ``%matplotlib widget``, else PNG images),
         ``"ipympl"`` or ``"image"`` (e.g. in Colab without its custom widget manager).
@@ -127,6 +142,13 @@ class Explorer(widgets.VBox):
         default the homework's five, ``"prediction"``, ``"errors"``, ``"features"``,
         ``"spectrum"``, ``"principal"``; ``"all"`` for every registered panel; or rows of
         names, e.g. ``(("prediction", "errors"), ("spectrum",))``.
+    theme : ``"default"``, or ``"lecture"``: large fonts and thick lines that read on a
+        projector (see :data:`~linfeat_widgets.themes.THEMES`; a
+        :class:`~linfeat_widgets.themes.Theme` is accepted too).
+    layout : ``"wide"`` (default: each row of panels 800 px wide, every panel the same
+        height, fitting JupyterLab at 1,280 px with its file browser open) or ``"compact"``
+        (560 px), see
+        :data:`~linfeat_widgets.themes.LAYOUTS`.
     background : compute a run's theory arrays (for ``"movement"``, ``"residual"``,
         ``"spectrum_history"``) in a background thread, the panels saying "computing…"
         until they are drawn, so that the kernel stays responsive. Default: when a running
@@ -134,7 +156,7 @@ class Explorer(widgets.VBox):
 
     Attributes
     ----------
-    width, depth, paradigm, seed, iteration, layer, compare : the state (traits; set
+    width, depth, paradigm, seed, iteration, layer, compare, fit_step, log_steps : the state (traits; set
         them to move the explorer, observe them to follow it).
     figures : the matplotlib Figures drawn into, one per panel, in the order of ``panels``
         (by default prediction, errors, features, singular values, principal features).
@@ -148,6 +170,11 @@ class Explorer(widgets.VBox):
     play_button : an :class:`ipywidgets.Play` stepping the iteration slider through the saved
         steps; player : the :class:`~linfeat_widgets.player.PlayControl` holding it and its
         speed control (frames per second).
+    step_buttons : :class:`~linfeat_widgets.controls.StepButtons`, previous and next saved
+    step beside the slider; fit_step_checkbox, log_steps_checkbox : the two scale toggles;
+    choice_views : name -> :class:`~linfeat_widgets.dashboard.ChoiceView` (a selector with
+    one option shown as text); cards : name -> the panel's canvas over its caption; grid :
+    the cards in the board's rows.
     status : HTML readout of the configuration, step, train and test error.
     errors : Output where an error raised while redrawing is shown (it is also raised).
     sweep, history, snapshots : the sweep, the History shown and its SnapshotCache.
@@ -162,6 +189,8 @@ class Explorer(widgets.VBox):
     iteration = _Whole(help="the saved step shown (SGD iteration)")
     layer = Any("0.weight", help="whose linearized features are drawn: a parameter name such as '0.weight', or 'all'")
     compare = _Flag(True, help="draw the initialization's features behind the selected step's")
+    fit_step = _Flag(False, help="fit the features panel's scale to the selected step, not the whole run")
+    log_steps = _Flag(False, help="put the error panel's steps on a log axis")
 
     def __init__(
         self,
@@ -174,6 +203,8 @@ class Explorer(widgets.VBox):
         iteration: int | None = None,
         layer: str = "0.weight",
         compare: bool = True,
+        fit_step: bool = False,
+        log_steps: bool = False,
         data: Dataset | None = None,
         mode: str = "auto",
         dpi: float = 80,
@@ -182,6 +213,8 @@ class Explorer(widgets.VBox):
         max_lines: int = 120,
         panels=DEFAULT_PANELS,
         background: bool | None = None,
+        theme: str = "default",
+        layout: str = "wide",
     ):
         self.sweep = _as_sweep(sweep, data)
         self._loop = _event_loop(background)
@@ -192,7 +225,9 @@ class Explorer(widgets.VBox):
         }
         self.mode = resolve_mode(mode)
         dpi = check_float("dpi", dpi, positive=True)
+        theme, layout = check_theme(theme), check_layout(layout)
         compare = _flag("compare", compare)
+        fit_step, log_steps = _flag("fit_step", fit_step), _flag("log_steps", log_steps)
         config = self.sweep.config(
             self.sweep.widths[0] if width is None else _whole("width", width, "one of the swept widths"),
             self.sweep.depths[0] if depth is None else _whole("depth", depth, "one of the swept depths"),
@@ -225,6 +260,17 @@ class Explorer(widgets.VBox):
         self.iteration_slider = IterationSlider(steps, int(steps[-1]) if iteration is None else int(iteration))
         self.layer_selector = LayerSelector(self.snapshots.keys, layer)
         self.compare_checkbox = widgets.Checkbox(value=bool(compare), description="show initialization", indent=False)
+        self.fit_step_checkbox = widgets.Checkbox(
+            value=fit_step,
+            description="fit features to this step",
+            indent=False,
+            tooltip="scale the features panel to the selected step (else to the layer over the whole run)",
+        )
+        self.log_steps_checkbox = widgets.Checkbox(
+            value=log_steps, description="log steps", indent=False, tooltip="the error panel's steps on a log axis"
+        )
+        self.step_buttons = StepButtons(self.iteration_slider)
+        self.iteration_slider.layout.width = "min(480px, calc(100% - 80px))"
         self.player = PlayControl(self.iteration_slider)
         self.play_button = self.player.play
         self.status = widgets.HTML()
@@ -239,7 +285,14 @@ class Explorer(widgets.VBox):
             linearized=self.sweep.has_linearized,
             ensemble=len(self.sweep.seeds) > 1,
         )
-        self.board = PanelBoard(panels, context, lambda size: new_figure(size, dpi, self.mode))
+        self.board = PanelBoard(
+            panels,
+            context,
+            lambda size: new_figure(size, dpi, self.mode),
+            theme=theme,
+            layout=check_layout(layout),
+            dpi=dpi,
+        )
         for name, spec in PANELS.items():
             setattr(self, spec.attribute, self.board.panels.get(name))
         self.hosts = {name: FigureHost(self.board.figures[name], p.animated) for name, p in self.board.panels.items()}
@@ -251,22 +304,60 @@ class Explorer(widgets.VBox):
             (self.seed_selector, "seed"),
             (self.layer_selector, "layer"),
             (self.compare_checkbox, "compare"),
+            (self.fit_step_checkbox, "fit_step"),
+            (self.log_steps_checkbox, "log_steps"),
         ):
             control.observe(functools.partial(self._on_control, name), "value")
         self.iteration_slider.observe(self._on_slider, "index")
 
-        row = widgets.Layout(flex_flow="row wrap", align_items="flex-start")
-        canvases = {name: host.widget for name, host in self.hosts.items()}
+        self.choice_views = {
+            name: ChoiceView(getattr(self, f"{name}_selector")) for name in ("width", "depth", "paradigm", "seed")
+        }
+        if len(self.sweep.seeds) == 1:
+            self.choice_views["seed"].layout.display = "none"  # one seed: nothing to choose or to say
+        self.cards = {
+            name: panel_card(
+                host.widget,
+                self.board.specs[name].title,
+                self.board.specs[name].caption,
+                self.board.figures[name].get_size_inches()[0] * dpi,
+            )
+            for name, host in self.hosts.items()
+        }
+        self.grid = panel_grid(self.board.rows, self.cards)
         super().__init__(
             children=[
+                # children[0], the run, is what a LiveExplorer replaces with its own controls
+                control_group("run", list(self.choice_views.values()), "which trained network is shown"),
                 widgets.HBox(
-                    [self.width_selector, self.depth_selector, self.paradigm_selector, self.seed_selector], layout=row
-                ),
-                widgets.HBox(
-                    [self.iteration_slider, self.player, self.layer_selector, self.compare_checkbox], layout=row
+                    [
+                        control_group(
+                            "step",
+                            [
+                                # the buttons hug the slider: one row that never wraps, the slider taking what is left
+                                widgets.HBox(
+                                    [self.step_buttons.previous, self.iteration_slider, self.step_buttons.next],
+                                    layout=widgets.Layout(flex_flow="row nowrap", align_items="center", width="100%"),
+                                ),
+                                self.player,
+                            ],
+                            "the saved step shown",
+                        ),
+                        control_group(
+                            "view",
+                            [
+                                self.layer_selector,
+                                self.compare_checkbox,
+                                self.fit_step_checkbox,
+                                self.log_steps_checkbox,
+                            ],
+                            "what the panels draw",
+                        ),
+                    ],
+                    layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"),
                 ),
                 self.status,
-                *(widgets.HBox([canvases[name] for name in names], layout=row) for names in self.board.rows),
+                self.grid,
                 self.errors,
             ]
         )
@@ -277,6 +368,7 @@ class Explorer(widgets.VBox):
             self.iteration = self.iteration_slider.value
             self.layer = layer
             self.compare = bool(compare)
+            self.fit_step, self.log_steps = fit_step, log_steps
             self._pending.update(_STATE)
 
     # --- public surface ------------------------------------------------------------------
@@ -367,9 +459,15 @@ class Explorer(widgets.VBox):
         from .export import animate
 
         return animate(
-            path, self.view(), steps, fps, panels=self.board.rows, context=self.board.context, dpi=dpi,
+            path,
+            self.view(),
+            steps,
+            fps,
+            panels=self.board.rows,
+            context=self.board.context,
+            dpi=dpi,
             progress=progress,
-        )  # fmt: skip
+        )
 
     def close(self) -> None:
         """Close the controls, the canvases or images and this widget; the figures are released."""
@@ -384,6 +482,9 @@ class Explorer(widgets.VBox):
             "iteration_slider",
             "layer_selector",
             "compare_checkbox",
+            "fit_step_checkbox",
+            "log_steps_checkbox",
+            "step_buttons",
             "player",
             "status",
             "errors",
@@ -391,7 +492,7 @@ class Explorer(widgets.VBox):
             if hasattr(self, name):
                 getattr(self, name).close()
         for child in self.children:
-            child.close()
+            close_tree(child)  # the groups, the grid and the cards nest their widgets
         getattr(self, "_caches", {}).clear()
         getattr(self, "_theories", {}).clear()
         getattr(self, "_ensembles", {}).clear()
@@ -530,6 +631,8 @@ class Explorer(widgets.VBox):
             self.iteration_slider.set_choices(self.history.steps, self.iteration)
             self.layer_selector.set_choices(self.snapshots.keys, self.layer)
             self.compare_checkbox.value = self.compare
+            self.fit_step_checkbox.value = self.fit_step
+            self.log_steps_checkbox.value = self.log_steps
 
     def _redraw(self, pending: set[str]) -> None:
         theory = self._theory(self._config)
@@ -545,7 +648,16 @@ class Explorer(widgets.VBox):
         theory = self._theory(self._config)
         ensemble = self._ensemble(self._config)
         return PanelView(
-            self.history, self.snapshots, self.iteration, self.layer, self.compare, theory, compute_theory, ensemble
+            self.history,
+            self.snapshots,
+            self.iteration,
+            self.layer,
+            self.compare,
+            theory,
+            compute_theory,
+            ensemble,
+            self.fit_step,
+            self.log_steps,
         )
 
     def _theory_ready(self, config: Config) -> None:
@@ -562,7 +674,7 @@ class Explorer(widgets.VBox):
 
     def _show_status(self) -> None:
         config, i = self._config, self.history.index(self.iteration)
-        what = "ridge solution" if config.paradigm == "ridge" else f"SGD iteration {self.iteration:,}"
+        what = "ridge solution" if config.paradigm == "ridge" else f"SGD iteration {format_step(self.iteration)}"
         seed = f", seed {config.seed} of {len(self.sweep.seeds)}" if len(self.sweep.seeds) > 1 else ""
         self.status.value = (
             f"<b>{what}</b> &nbsp; train error {self.history.train_error[i]:.4g} &nbsp; "
@@ -694,7 +806,11 @@ def _check_explorer_options(options: dict, widths, depths, paradigms, n_steps, s
         "n_grid": lambda v: check_int("n_grid", v, 2),
         "n_principal": lambda v: check_int("n_principal", v, 1),
         "max_lines": lambda v: check_int("max_lines", v, 1),
+        "theme": check_theme,
+        "layout": check_layout,
         "compare": lambda v: _flag("compare", v),
+        "fit_step": lambda v: _flag("fit_step", v),
+        "log_steps": lambda v: _flag("log_steps", v),
     }
     for name, check in checks.items():
         if name in given:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -29,6 +30,7 @@ from .data import Dataset
 from .ensemble import EnsembleCache
 from .panels import ErrorPanel, FeaturePanel, Panel, PredictionPanel, PrincipalFeaturePanel, SpectrumPanel
 from .snapshots import SnapshotCache
+from .themes import REFERENCE_DPI, Theme, apply_theme, check_theme, panel_sizes
 from .theory_cache import THEORY, TheoryCache
 from .theory_panels import MovementPanel, ResidualPanel, SpectrumHistoryPanel
 from .training import History
@@ -45,8 +47,9 @@ __all__ = [
     "panel_rows",
 ]
 
-#: What a panel may follow: the run shown, the selected step, the layer, the compare switch.
-STATES = ("history", "iteration", "layer", "compare")
+#: What a panel may follow: the run shown, the selected step, the layer, the compare switch,
+#: the features' scale (fit to the selected step or the whole run), the error panel's step axis.
+STATES = ("history", "iteration", "layer", "compare", "fit_step", "log_steps")
 
 # inches: left, right, bottom, top; fixed, because a layout engine would re-measure every
 # tick label at every full draw
@@ -92,6 +95,9 @@ class PanelView:
         them in a background thread and draws them when they are ready).
     ensemble : the :class:`~linfeat_widgets.ensemble.EnsembleCache` of the run's
         configuration across seeds, or None: then no quartile bands are drawn.
+    fit_step : the features panel's y-limits fit the selected step (True), or the
+        selected layer over the whole run (False, the default: one scale while scrubbing).
+    log_steps : the error panel puts the steps on a log axis.
     """
 
     history: History
@@ -102,6 +108,8 @@ class PanelView:
     theory: TheoryCache | None = None
     compute_theory: bool = True
     ensemble: EnsembleCache | None = None
+    fit_step: bool = False
+    log_steps: bool = False
 
     @classmethod
     def of(
@@ -163,6 +171,10 @@ class PanelSpec:
     theory : the arrays of the run's :class:`~linfeat_widgets.theory_cache.TheoryCache`
         it reads (from :data:`~linfeat_widgets.theory_cache.THEORY`), computed before it
         can draw a run.
+    title : the figure's title: what the panel shows (a panel naming the layer adds it
+        in its Axes' own title).
+    caption : one line for a student who never read the homework: how to read the panel
+        (the Explorer shows it under the panel and as its tooltip).
     """
 
     name: str
@@ -174,6 +186,8 @@ class PanelSpec:
     draw: Callable[[Panel, PanelView, frozenset[str]], bool]
     margins: tuple[float, float, float, float] = field(default=_MARGINS)
     theory: frozenset[str] = frozenset()
+    title: str = ""
+    caption: str = ""
 
     def __post_init__(self):
         unknown = set(self.depends) - set(STATES)
@@ -191,11 +205,11 @@ def _draw_prediction(panel: PredictionPanel, view: PanelView, changed: frozenset
 
 
 def _draw_errors(panel: ErrorPanel, view: PanelView, changed: frozenset[str]) -> bool:
-    layout = False
+    layout = panel.set_log_steps(view.log_steps)
     if "history" in changed:
         history = view.history
         linearized = None if view.theory is None else view.theory.linearized
-        layout = panel.set_history(
+        layout = layout | panel.set_history(
             history.steps,
             history.train_error,
             history.test_error,
@@ -210,12 +224,15 @@ def _draw_errors(panel: ErrorPanel, view: PanelView, changed: frozenset[str]) ->
 
 def _draw_features(panel: FeaturePanel, view: PanelView, changed: frozenset[str]) -> bool:
     snapshots = view.snapshots
-    if changed & {"history", "layer"}:
-        # one scale for the whole run: from its first and last features
-        last = int(view.history.steps[-1])
-        panel.reset(snapshots.features(0, view.layer), snapshots.features(last, view.layer))
     initial = snapshots.features(0, view.layer) if view.compare else None
-    return panel.update(snapshots.features(view.step, view.layer), initial)
+    current = snapshots.features(view.step, view.layer)
+    if view.fit_step:
+        # the selected step's own scale: early steps' small features fill the panel
+        panel.fit_range(current.values, [] if initial is None else initial.values)
+    elif changed & {"history", "layer", "fit_step"}:
+        # one scale for the whole run, from every snapshot of the layer (computed once per run and layer)
+        panel.fit_range(*snapshots.feature_range(view.layer))
+    return panel.update(current, initial)
 
 
 def _first_and_last(view: PanelView):
@@ -273,24 +290,40 @@ _SPECS = (
         _RUN_AND_STEP,
         lambda ax, c: PredictionPanel(ax, c.data, animated=c.animated, linearized=c.linearized),
         _draw_prediction,
+        title="Prediction f(x) and the hidden units",
+        caption=(
+            "Green: the network's output f(x) at the selected step; dotted: each hidden unit's ReLU, a grey dot "
+            "at its elbow; orange: the noisy training points; blue dashed: the true function."
+        ),
     ),
     PanelSpec(
         "errors",
         "error_panel",
         "train and test error against the iteration, the selected step marked",
         (4.4, 3.5),
-        _RUN_AND_STEP,
+        _RUN_AND_STEP | {"log_steps"},
         lambda ax, c: ErrorPanel(ax, animated=c.animated, linearized=c.linearized, bands=c.ensemble),
         _draw_errors,
+        title="Train and test error",
+        caption=(
+            "Mean squared error on the training points and on the true function, against the SGD step; the "
+            "vertical line marks the step shown."
+        ),
     ),
     PanelSpec(
         "features",
         "feature_panel",
         "one layer's linearized features, beside the initialization's",
         (3.9, 3.0),
-        frozenset(STATES),
+        frozenset({"history", "iteration", "layer", "compare", "fit_step"}),
         lambda ax, c: FeaturePanel(ax, animated=c.animated),
         _draw_features,
+        title="Linearized features",
+        caption=(
+            "Each line is one feature: how f(x) changes as one parameter of the chosen layer moves (df/dθ). Grey "
+            "dashed: the same features at initialization. Near initialization, training fits y with a combination"
+            " of these."
+        ),
     ),
     PanelSpec(
         "spectrum",
@@ -298,8 +331,14 @@ _SPECS = (
         "singular values of the feature matrix at the selected step and at initialization",
         (3.3, 3.0),
         _RUN_AND_STEP,
-        lambda ax, c: SpectrumPanel(ax, animated=c.animated, band=c.ensemble),
+        lambda ax, c: SpectrumPanel(ax, animated=c.animated, band=c.ensemble, n_principal=c.n_principal),
         _draw_spectrum,
+        title="Singular values",
+        caption=(
+            "How strongly the feature matrix J(X) (one row per training point) stretches each direction, largest "
+            "first. Gradient descent learns along large singular values first; ringed: the principal features' "
+            "colors."
+        ),
     ),
     PanelSpec(
         "principal",
@@ -309,6 +348,11 @@ _SPECS = (
         _RUN_AND_STEP,
         lambda ax, c: PrincipalFeaturePanel(ax, c.n_principal, animated=c.animated),
         _draw_principal,
+        title="Principal features",
+        caption=(
+            "The feature combinations along the top singular directions, J(x)v_j as functions of x: the shapes "
+            "the network fits fastest. Colors match the singular values' rings."
+        ),
     ),
     PanelSpec(
         "movement",
@@ -320,6 +364,11 @@ _SPECS = (
         _draw_movement,
         margins=(0.7, 0.25, 0.48, 0.62),
         theory=frozenset({"movement"}),
+        title="Movement from the initialization",
+        caption=(
+            "How far the parameters and the kernel K = J Jᵀ have moved from their initial values, relative to "
+            "them: small movement means the linearization stays accurate."
+        ),
     ),
     PanelSpec(
         "residual",
@@ -331,6 +380,11 @@ _SPECS = (
         _draw_residual,
         margins=(0.55, 1.6, 0.48, 0.34),
         theory=frozenset({"projections"}),
+        title="Residual along singular directions",
+        caption=(
+            "The part of the remaining error y - f(X) along each singular direction of the initial features: "
+            "large singular values' parts shrink first."
+        ),
     ),
     PanelSpec(
         "spectrum_history",
@@ -341,6 +395,11 @@ _SPECS = (
         lambda ax, c: SpectrumHistoryPanel(ax, animated=c.animated),
         _draw_spectrum_history,
         theory=frozenset({"spectrum"}),
+        title="Singular values over training",
+        caption=(
+            "The largest singular values of the feature matrix at every saved step: how the features themselves "
+            "change while the network trains."
+        ),
     ),
 )
 
@@ -429,12 +488,21 @@ class PanelBoard:
     new_figure : ``new_figure(size) -> Figure`` (size in inches); default a plain Figure
         with an Agg canvas at 80 dpi (for saving); the Explorer passes one that makes
         ipympl canvases when it shows them.
+    theme : a name of :data:`~linfeat_widgets.themes.THEMES` (``"default"``,
+        ``"lecture"``) or a :class:`~linfeat_widgets.themes.Theme`: fonts and line widths.
+    layout : None (each panel at its registered size), or a name of
+        :data:`~linfeat_widgets.themes.LAYOUTS` (``"wide"``, ``"compact"``) or a
+        :class:`~linfeat_widgets.themes.GridLayout`: every row as wide as the layout, every
+        panel as high.
+    dpi : the figures' dpi, for a layout's sizes (which keep their pixels at any dpi).
 
     Attributes
     ----------
     rows : the names, in rows.
     names : the names, in row order.
     specs, figures, panels : name -> :class:`PanelSpec`, Figure, panel.
+    titles : name -> the figure's title Text (the spec's title).
+    theme : the :class:`~linfeat_widgets.themes.Theme` applied.
     """
 
     def __init__(
@@ -442,6 +510,10 @@ class PanelBoard:
         panels: str | Iterable = DEFAULT_PANELS,
         context: PanelContext | None = None,
         new_figure: Callable[[tuple[float, float]], Figure] | None = None,
+        *,
+        theme: str | Theme = "default",
+        layout=None,
+        dpi: float = REFERENCE_DPI,
     ):
         if not isinstance(context, PanelContext):
             raise ValueError(f"context must be a PanelContext; got {type(context).__name__}")
@@ -450,12 +522,28 @@ class PanelBoard:
         self.context = context
         new_figure = _agg_figure if new_figure is None else new_figure
         self.specs = {name: PANELS[name] for name in self.names}
+        self.theme = check_theme(theme)
+        sizes = {} if layout is None else panel_sizes(self.rows, layout, dpi)
         self.figures: dict[str, Figure] = {}
         self.panels: dict[str, Panel] = {}
+        self.titles = {}
+        # room for the figure's title above whatever the panel puts over its Axes (a legend, a subtitle)
+        title_room = (self.theme.title_size + 8.0) / 72.0
         for name, spec in self.specs.items():
-            figure = new_figure(spec.size)
-            self.panels[name] = spec.build(figure.add_subplot(), context)
-            set_margins(figure, spec.margins)
+            figure = new_figure(sizes.get(name, spec.size))
+            with matplotlib.rc_context(self.theme.rc()):
+                ax = figure.add_subplot()
+                self.panels[name] = spec.build(ax, context)
+            apply_theme(ax, self.theme)
+            left, right, bottom, top = (m * self.theme.margin_scale for m in spec.margins)
+            if spec.title:
+                height = figure.get_size_inches()[1]
+                self.titles[name] = figure.text(
+                    0.5, 1 - 0.06 / height, spec.title, ha="center", va="top",
+                    fontsize=self.theme.title_size, fontweight="bold",
+                )  # fmt: skip
+                top += title_room
+            set_margins(figure, (left, right, bottom, top))
             self.figures[name] = figure
 
     def __repr__(self) -> str:

@@ -34,6 +34,7 @@ __all__ = [
     "QuartileBand",
     "SpectrumPanel",
     "elbows_inside",
+    "principal_colors",
     "relu_vertices",
 ]
 
@@ -130,6 +131,12 @@ def _span(*arrays) -> tuple[float, float]:
     if not values:
         return float("nan"), float("nan")
     return min(float(v.min()) for v in values), max(float(v.max()) for v in values)
+
+
+def principal_colors(n: int) -> list:
+    """The colors of principal directions 1..n: shared by the singular-value markers and the principal features."""
+    cycle = _cycle_colors()
+    return [cycle[j % len(cycle)] for j in range(int(n))]
 
 
 def _cycle_colors() -> list:
@@ -293,8 +300,17 @@ class ErrorPanel(Panel):
     marker : vertical Line2D at the selected step; selected : its two dots on the curves.
     """
 
-    def __init__(self, ax: Axes, *, animated: bool = False, linearized: bool = False, bands: bool = False):
+    def __init__(
+        self,
+        ax: Axes,
+        *,
+        animated: bool = False,
+        linearized: bool = False,
+        bands: bool = False,
+        log_steps: bool = False,
+    ):
         super().__init__(ax, animated)
+        self.log_steps = bool(log_steps)
         (self.train_line,) = ax.plot([], [], label="Train Error")
         (self.test_line,) = ax.plot([], [], label="Test Error")
         self.train_band = self.test_band = None
@@ -310,7 +326,8 @@ class ErrorPanel(Panel):
         ax.set_yscale("log")
         ax.yaxis.set_minor_formatter(NullFormatter())  # minor labels crowd a small panel
         ax.set_ylim(1e-3, 1.0)
-        ax.set_xlim(0.0, 1.0)
+        ax.set_xlim(1.0, 10.0)
+        ax.set_xscale("log" if self.log_steps else "linear")
         ax.set_xlabel("SGD iteration")
         ax.set_ylabel("MSE")
         wide = linearized or bands
@@ -344,13 +361,37 @@ class ErrorPanel(Panel):
         marker = "o" if len(steps) == 1 else "None"
         for line in lines:
             line.set_marker(marker)
-        low, high = (steps[0] - 1.0, steps[0] + 1.0) if len(steps) == 1 else (min(0.0, steps[0]), steps[-1])
-        self.ax.set_xlim(low, high)
+        self._set_xlim()
         errors = np.concatenate([train_error, test_error])
         errors = errors[errors > 0]
         limits = _AutoLimits(log=True, margin=0.05, min_span=1.0).fit(*_span(errors))
         if limits is not None:
             self.ax.set_ylim(*limits)
+        return True
+
+    def _set_xlim(self) -> None:
+        steps = self._steps
+        if self.log_steps:
+            # the homework's runs span 1 to 150,000 steps: decades read better than a linear axis
+            steps = steps[steps > 0]
+            if not len(steps):
+                self.ax.set_xlim(1.0, 10.0)
+            elif len(steps) == 1 or steps[-1] <= steps[0]:
+                self.ax.set_xlim(steps[0] / 2.0, steps[0] * 2.0)
+            else:
+                self.ax.set_xlim(steps[0] / 1.25, steps[-1] * 1.25)
+        elif len(steps):
+            low, high = (steps[0] - 1.0, steps[0] + 1.0) if len(steps) == 1 else (min(0.0, steps[0]), steps[-1])
+            self.ax.set_xlim(low, high)
+
+    def set_log_steps(self, log_steps: bool) -> bool:
+        """Put the steps on a log axis (True) or a linear one (False); True if the layout changed."""
+        log_steps = bool(log_steps)
+        if log_steps == self.log_steps:
+            return False
+        self.log_steps = log_steps
+        self.ax.set_xscale("log" if log_steps else "linear")
+        self._set_xlim()
         return True
 
     def set_bands(self, steps: np.ndarray, train: np.ndarray | None, test: np.ndarray | None) -> bool:
@@ -404,6 +445,15 @@ class FeaturePanel(Panel):
         self._shown_initial: LayerFeatures | None = None
         self._x_range: tuple[float, float] | None = None
 
+    def fit_range(self, *values) -> None:
+        """Start the y-limits afresh, holding ``values`` (arrays or numbers) and 0.
+
+        E.g. ``fit_range(low, high)`` with the layer's range over the whole run, or
+        ``fit_range(features.values)`` to fit one step.
+        """
+        self._limits.reset()
+        self._limits.include(*_span(*values, 0.0))
+
     def reset(self, *expected: LayerFeatures) -> None:
         """Start the y-limits afresh, holding the ``expected`` features (e.g. the run's first and last).
 
@@ -431,7 +481,7 @@ class FeaturePanel(Panel):
         layout = False
         title = self.title(features)
         if self.ax.get_title() != title:
-            self.ax.set_title(title, fontsize="small")
+            self.ax.set_title(title, fontsize=self.ax.title.get_fontsize())  # the theme's size, kept
             layout = True
         x_range = (float(features.x[0]), float(features.x[-1]))
         if x_range != self._x_range:
@@ -458,15 +508,18 @@ class SpectrumPanel(Panel):
     ax : the Axes to draw on.
     animated : mark the per-snapshot artists animated (for blitting hosts).
     band : also draw a quartile band across seeds at the selected step (see :meth:`update`).
+    n_principal : ring the first n singular values in the principal features' colors.
 
     Attributes
     ----------
     current : Line2D of the selected snapshot's singular values (orange dots).
     initial : Line2D of the initialization's (grey dots, static per history).
     band : :class:`QuartileBand` across seeds at the selected step, or None when built without.
+    top : rings around the first ``n_principal`` singular values, in :func:`principal_colors`
+        (the colors of the principal features of the same index).
     """
 
-    def __init__(self, ax: Axes, *, animated: bool = False, band: bool = False):
+    def __init__(self, ax: Axes, *, animated: bool = False, band: bool = False, n_principal: int = 0):
         super().__init__(ax, animated)
         (self.initial,) = ax.plot([], [], "o", color="0.6", markersize=3, label="initial")
         self.band = None
@@ -475,6 +528,12 @@ class SpectrumPanel(Panel):
             self._dynamic(*self.band.artists)
         (line,) = ax.plot([], [], "o", color="darkorange", markersize=3, label="selected")
         self.current = self._dynamic(line)
+        # the top singular values ringed in the colors of the principal features of the same index
+        self.principal_colors = principal_colors(max(int(n_principal), 0))
+        self.top = self._dynamic(
+            ax.scatter([], [], s=42, facecolors="none", edgecolors=self.principal_colors or "none", linewidths=1.6,
+                       zorder=3)
+        )  # fmt: skip
         ax.set_yscale("log")
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_ylim(1e-3, 1.0)
@@ -513,6 +572,10 @@ class SpectrumPanel(Panel):
             layout = True
         s = np.asarray(singular_values)
         self.current.set_data(np.arange(1, len(s) + 1), s)
+        k = min(len(self.principal_colors), len(s))
+        self.top.set_offsets(np.column_stack([np.arange(1, k + 1), s[:k]]) if k else np.zeros((0, 2)))
+        if k:
+            self.top.set_edgecolors(self.principal_colors[:k])
         both = np.concatenate([s, np.zeros(0) if initial is None else np.asarray(initial)])
         if band is not None and self.band is not None:
             both = np.concatenate([both, np.asarray(band).reshape(-1)])
@@ -544,7 +607,8 @@ class PrincipalFeaturePanel(Panel):
         super().__init__(ax, animated)
         if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or n_components < 1:
             raise ValueError(f"n_components must be an integer >= 1; got {n_components!r}")
-        lines = [ax.plot([], [], linewidth=1.5, label=f"{j + 1}")[0] for j in range(int(n_components))]
+        colors = principal_colors(int(n_components))
+        lines = [ax.plot([], [], linewidth=1.5, color=c, label=f"{j + 1}")[0] for j, c in enumerate(colors)]
         self.lines = tuple(self._dynamic(line) for line in lines)
         ax.set_xlabel("x")
         ax.set_ylabel("principal feature")

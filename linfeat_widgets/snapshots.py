@@ -192,6 +192,7 @@ class SnapshotCache:
         self._store = _LRU(check_int("max_bytes", max_bytes, 0))
         self._model_step: int | None = None
         self._model = None
+        self._ranges: dict[tuple[str, int], tuple[float, float]] = {}
 
     def __repr__(self) -> str:
         return (
@@ -245,6 +246,26 @@ class SnapshotCache:
         """
         step, key = self._check_step(step), self._check_key(key)
         return self._store.get(("features", step, key), lambda: self._compute_features(step, key))
+
+    def feature_range(self, key: str) -> tuple[float, float]:
+        """(min, max) of ``key``'s features over the whole run: the initialization and every saved step.
+
+        Computed once per key (and per length of the History, which a live run grows):
+        every snapshot's features on the grid, so the range holds the steps between the
+        first and the last too. The features computed on the way stay in the cache.
+        """
+        key = self._check_key(key)
+        steps = (0, *(int(s) for s in self.history.steps))
+        cached = (key, len(steps))
+        if cached not in self._ranges:
+            low, high = np.inf, -np.inf
+            for step in steps:
+                values = self.features(step, key).values
+                values = values[np.isfinite(values)]
+                if values.size:
+                    low, high = min(low, float(values.min())), max(high, float(values.max()))
+            self._ranges[cached] = (low, high) if low <= high else (float("nan"), float("nan"))
+        return self._ranges[cached]
 
     def _compute_snapshot(self, step: int) -> Snapshot:
         model = self.model(step)

@@ -10,7 +10,7 @@ def test_iteration_slider():
     slider = lf.IterationSlider(np.array([1, 1000, 2000, 3000]))
     assert slider.description == "SGD iteration"
     assert slider.value == 3000 and slider.steps == (1, 1000, 2000, 3000)
-    assert slider.options == (("1", 1), ("1000", 1000), ("2000", 2000), ("3000", 3000))
+    assert slider.options == (("1", 1), ("1,000", 1000), ("2,000", 2000), ("3,000", 3000))
     seen = []
     slider.observe(lambda change: seen.append(change["new"]), "index")
     slider.value = 1000

@@ -52,8 +52,11 @@ def test_all_builds_eight_figures_in_three_rows(explorer):
     assert explorer.board.rows[-1] == THEORY
     for name, spec in lf.PANELS.items():
         assert getattr(explorer, spec.attribute) is explorer.board.panels[name]
-    rows = [c for c in explorer.children if explorer.hosts["movement"].widget in getattr(c, "children", ())]
-    assert len(rows) == 1 and len(rows[0].children) == 3
+    # the grid's rows hold each panel's card: its canvas over its caption
+    movement = explorer.cards["movement"]
+    assert explorer.hosts["movement"].widget in movement.children
+    rows = [row for row in explorer.grid.children if movement in row.children]
+    assert len(explorer.grid.children) == 3 and len(rows) == 1 and len(rows[0].children) == 3
 
 
 def test_theory_panels_equal_the_math_api(explorer, lin_sweep, data):

@@ -26,11 +26,13 @@ STAGES = {
     "ensemble": 5,  # quartiles across seeds, from each seed's SnapshotCache
     "panels": 6,
     "theory_panels": 6,
+    "themes": 6,  # fonts, line widths and grid sizes the board applies
     "panel_specs": 6,
     "export": 6.5,  # composes the panels on one Agg figure; the explorer and the command line use it
     "canvas": 7,
     "controls": 7,
     "player": 7,
+    "dashboard": 7.5,  # the Explorer's control bar and panel grid
     "explorer": 8,
     "live_explorer": 8.5,
     "homework": 9,
