@@ -124,10 +124,11 @@ TIMER_JS = """
     arm(kind, indices) {
       const getters = targets(kind, indices);
       const before = getters.map(g => { const el = g(); return el ? fingerprint(el) : null; });
-      const state = {t0: null, times: getters.map(() => null), done: false};
+      const state = {t0: null, times: getters.map(() => null), done: false, cost: 0, frames: 0};
       const start = () => { if (state.t0 === null) state.t0 = performance.now(); };
       for (const type of ["keydown", "pointerdown", "change"]) window.addEventListener(type, start, true);
       const tick = now => {
+        const began = performance.now();
         if (state.t0 !== null) {
           getters.forEach((g, k) => {
             if (state.times[k] !== null) return;
@@ -137,6 +138,8 @@ TIMER_JS = """
           });
           if (state.times.every(t => t !== null) || performance.now() - state.t0 > 10000) state.done = true;
         }
+        state.cost += performance.now() - began;
+        state.frames += 1;
         if (!state.done) requestAnimationFrame(tick);
         else for (const type of ["keydown", "pointerdown", "change"])
           window.removeEventListener(type, start, true);
@@ -144,10 +147,17 @@ TIMER_JS = """
       requestAnimationFrame(tick);
       this.state = state;
     },
-    result() { return this.state.done ? {t0: this.state.t0, times: this.state.times} : null; },
+    result() {
+      const s = this.state;
+      return s.done ? {t0: s.t0, times: s.times, frameCostMs: s.frames ? s.cost / s.frames : 0} : null;
+    },
   };
 }
 """
+
+
+# the timer's own work per animation frame (reading and hashing the watched pixels), in ms
+FRAME_COSTS: list[float] = []
 
 
 def install_timer(nb: LabNotebook) -> None:
@@ -185,6 +195,7 @@ def timed(nb: LabNotebook, kind: str, indices: list[int], act) -> list[float | N
     act()
     nb.page.wait_for_function("() => window.__lfTimer.result() !== null", timeout=15_000, polling=20)
     result = nb.page.evaluate("() => window.__lfTimer.result()")
+    FRAME_COSTS.append(result["frameCostMs"])
     return result["times"]
 
 
@@ -306,6 +317,12 @@ def main() -> None:
             f"{label:<32} {m50:8.0f} / {m90:5.0f} ms {b50:8.0f} / {b90:5.0f} ms {b50 / m50:9.1f}x"
             f"  <= {g50}/{g90} ms: {verdict}{note}"
         )
+    half = len(ours["slider"]) // 2
+    for label, part in (("first visits", ours["slider"][:half]), ("revisits", ours["slider"][half:])):
+        p50, p90, _ = percentiles([t[0] for t in part])
+        a50, a90, _ = percentiles([_last(t) for t in part])
+        print(f"  slider step, {label}: prediction {p50:.0f} / {p90:.0f} ms, all five {a50:.0f} / {a90:.0f} ms")
+    print(f"the timer's own work per frame (reading the watched pixels): {np.median(FRAME_COSTS):.1f} ms median")
 
 
 def _last(times: list[float | None]) -> float | None:
