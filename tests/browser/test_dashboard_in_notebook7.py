@@ -184,6 +184,8 @@ def test_dashboard_in_notebook7(notebook_server, chromium, artifacts_dir):
         page.mouse.move(0, 0)
         nb.widget_output().screenshot(path=artifacts_dir / "dashboard-notebook7.png")
         nb.assert_no_errors()
+        for stale in ("dashboard-notebook7-failure.png", "dashboard-notebook7-server.log"):
+            (artifacts_dir / stale).unlink(missing_ok=True)  # passed: no evidence of an earlier failure left
     except BaseException:
         page.screenshot(path=artifacts_dir / "dashboard-notebook7-failure.png", full_page=True, timeout=10_000)
         (artifacts_dir / "dashboard-notebook7-server.log").write_text(notebook_server.log_tail(400))
