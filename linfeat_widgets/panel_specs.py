@@ -383,7 +383,7 @@ _SPECS = (
         title="Residual along singular directions",
         caption=(
             "The part of the remaining error y - f(X) along each singular direction of the initial features: "
-            "large singular values' parts shrink first."
+            "while the features stay put, the parts along large singular values shrink first."
         ),
     ),
     PanelSpec(
