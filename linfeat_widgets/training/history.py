@@ -245,26 +245,19 @@ class History(Mapping):
         (see :func:`mlp_sizes`) and their linearized runs (``train(..., linearized=True)``).
         """
         path = Path(path)
-        # a linearized run is saved as its network's sizes plus config["linearized"]
-        linearized = isinstance(self._template, LinearizedMLP)
-        sizes = mlp_sizes(self._template.network() if linearized else self._template)
-        if sizes is None:
-            raise ValueError("History.save supports the package's ReLU MLPs (make_mlp); this model is another module")
         if path.suffix != ".npz":
             raise ValueError(f"path must end in '.npz'; got {str(path)!r}")
+        # the arrays other processes get too; a linearized run is its network's sizes plus config["linearized"]
+        run = self.to_arrays()
+        config, lr = run.pop("config"), run.pop("lr")
         arrays = {
             "format": np.array(_FORMAT),
-            "sizes": np.array(sizes, dtype=np.int64),
-            "steps": self.steps,
-            "params": self.params,
-            "train_error": self.train_error,
-            "test_error": self.test_error,
-            "initial_params": self.initial_params,
-            "config_keys": np.array(list(self.config), dtype=str),
-            "config_values": np.array([repr(v) for v in self.config.values()], dtype=str),
+            **run,
+            "config_keys": np.array(list(config), dtype=str),
+            "config_values": np.array([repr(v) for v in config.values()], dtype=str),
         }
-        if self.lr is not None:
-            arrays["lr"] = self.lr
+        if lr is not None:
+            arrays["lr"] = lr
         path.parent.mkdir(parents=True, exist_ok=True)
 
         def write(tmp: Path) -> None:
@@ -316,7 +309,9 @@ class History(Mapping):
         linearized = isinstance(self._template, LinearizedMLP)
         sizes = mlp_sizes(self._template.network() if linearized else self._template)
         if sizes is None:
-            raise ValueError("History.to_arrays supports the package's ReLU MLPs (make_mlp); this is another module")
+            raise ValueError(
+                "History.save and to_arrays support the package's ReLU MLPs (make_mlp); this is another module"
+            )
         return {
             "sizes": np.array(sizes, dtype=np.int64),
             "steps": self.steps,
