@@ -20,6 +20,10 @@ The homework's approach, in the same browser, in a second notebook under ``%matp
 features computed the homework's way (``per_point_jacobian``, one backward pass per training point) in a new
 figure. Its output is an ``<img>``, not a canvas: the time is from the event to the new image decoded and shown.
 
+The floor, in a third notebook: one ipympl canvas of the prediction panel's size whose one line a slider moves
+and blits, nothing computed. Its slider step is the least any ipympl panel can take on this machine and browser: the
+widget message to the kernel, the frame back through the server, the browser loading and decoding it.
+
 Run: python benchmarks/bench_browser_latency.py [--reps 20]
 """
 
@@ -94,6 +98,33 @@ HOMEWORK = nbformat.v4.new_notebook(
             "\n"
             "w.interact(plot_features, layer=w.Dropdown(options=['0.weight', '0.bias', '2.weight'],\n"
             "                                            description='features of'));"
+        ),
+    ]
+)
+
+# The least any ipympl panel can take here: one canvas of the prediction panel's size, one line moved by a slider and
+# blitted (restore the background, draw the line, send the frame). Nothing is computed: what it measures is the way
+# from a key press to a canvas' new pixels (the widget message, the kernel, the server, the frame's decoding).
+FLOOR = nbformat.v4.new_notebook(
+    cells=[
+        nbformat.v4.new_code_cell(
+            "%matplotlib widget\n"
+            "import ipywidgets as w\n"
+            "import numpy as np\n"
+            "from matplotlib.figure import Figure\n"
+            "from linfeat_widgets.canvas import FigureHost, new_figure\n"
+            "fig = new_figure((5.0, 3.2), 80, 'ipympl')\n"
+            "ax = fig.add_subplot()\n"
+            "x = np.linspace(0, 1, 256)\n"
+            "(line,) = ax.plot(x, x, animated=True)\n"
+            "ax.set_ylim(-1.5, 1.5)\n"
+            "host = FigureHost(fig, [line])\n"
+            "slider = w.IntSlider(value=30, min=0, max=60, description='SGD iteration')\n"
+            "def move(change):\n"
+            "    line.set_ydata(np.sin(20 * x + change['new'] / 5))\n"
+            "    host.refresh()\n"
+            "slider.observe(move, 'value')\n"
+            "w.VBox([slider, host.widget])"
         ),
     ]
 )
@@ -225,11 +256,15 @@ def measure(nb: LabNotebook, kind: str, reps: int) -> dict[str, list[float | Non
     """Slider steps, width switches and layer switches: each one's latencies (ms) for the watched elements."""
     out: dict[str, list] = {"slider": [], "width": [], "layer": []}
     canvases = [0, 1, 2, 3, 4] if kind == "canvas" else [0]
+    if kind == "floor":
+        kind, canvases = "canvas", [0]
     handle = slider_handle(nb)
     for i in range(reps):
         key = "ArrowLeft" if i < reps // 2 else "ArrowRight"
         handle.focus()
         out["slider"].append(timed(nb, kind, canvases, lambda k=key: nb.page.keyboard.press(k)))
+    if len(canvases) == 1 and kind == "canvas":
+        return out  # the floor: a slider only
     for _ in range(reps):
         out["width"].append(timed(nb, kind, canvases, lambda: width_button(nb).first.click()))
     features = [2] if kind == "canvas" else [1]
@@ -257,7 +292,7 @@ def run_notebook(server: LabServer, browser, name: str, nb_source, kind: str, re
         nb = LabNotebook(page, server.url, name)
         nb.open(timeout_ms=120_000)
         nb.run_all_cells(timeout_ms=240_000)
-        if kind == "canvas":
+        if kind in ("canvas", "floor"):
             nb.wait_for_canvases_painted(timeout_ms=60_000)
         else:
             nb.panel.locator(".widget-output img").nth(1).wait_for(timeout=120_000)
@@ -293,6 +328,7 @@ def main() -> None:
                     start = time.perf_counter()
                     ours = run_notebook(server, browser, "explorer.ipynb", EXPLORER, "canvas", args.reps)
                     theirs = run_notebook(server, browser, "homework.ipynb", HOMEWORK, "img", args.reps)
+                    floor = run_notebook(server, browser, "floor.ipynb", FLOOR, "floor", args.reps)
                     print(f"measured in {time.perf_counter() - start:.0f} s, {args.reps} repetitions each")
                 finally:
                     browser.close()
@@ -322,6 +358,8 @@ def main() -> None:
         p50, p90, _ = percentiles([t[0] for t in part])
         a50, a90, _ = percentiles([_last(t) for t in part])
         print(f"  slider step, {label}: prediction {p50:.0f} / {p90:.0f} ms, all five {a50:.0f} / {a90:.0f} ms")
+    f50, f90, _ = percentiles([t[0] for t in floor["slider"]])
+    print(f"  the floor, one line blitted on one ipympl canvas per slider step: {f50:.0f} / {f90:.0f} ms")
     print(f"the timer's own work per frame (reading the watched pixels): {np.median(FRAME_COSTS):.1f} ms median")
 
 

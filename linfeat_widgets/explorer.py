@@ -18,6 +18,7 @@ import functools
 import html
 import inspect
 import numbers
+import sys
 import traceback
 from collections.abc import Mapping
 
@@ -26,7 +27,7 @@ import numpy as np
 from traitlets import Any, TraitError, TraitType, observe, validate
 
 from ._checks import check_float, check_int
-from .canvas import FigureHost, new_figure, resolve_mode
+from .canvas import FigureHost, new_figure, prerender, resolve_mode
 from .controls import (
     DepthSelector,
     IterationSlider,
@@ -41,13 +42,14 @@ from .dashboard import ChoiceView, close_tree, control_group, panel_card, panel_
 from .data import Dataset, make_dataset
 from .ensemble import EnsembleCache
 from .models import mlp_sizes
-from .panel_specs import DEFAULT_PANELS, PANELS, PanelBoard, PanelContext, PanelView
+from .panel_specs import DEFAULT_PANELS, PANELS, STATES, PanelBoard, PanelContext, PanelView
 from .player import PlayControl
 from .snapshots import SnapshotCache
 from .themes import check_layout, check_theme
 from .theory_cache import TheoryCache, linearized_history
 from .training import Config, History, Sweep, sweep
 from .training.minibatches import snapshot_steps
+from .warmup import Warmer
 
 __all__ = ["Explorer", "explore"]
 
@@ -285,14 +287,11 @@ class Explorer(widgets.VBox):
             linearized=self.sweep.has_linearized,
             ensemble=len(self.sweep.seeds) > 1,
         )
-        self.board = PanelBoard(
-            panels,
-            context,
-            lambda size: new_figure(size, dpi, self.mode),
-            theme=theme,
-            layout=check_layout(layout),
-            dpi=dpi,
-        )
+        self._board_options = dict(theme=theme, layout=check_layout(layout), dpi=dpi)
+        self.board = PanelBoard(panels, context, lambda size: new_figure(size, dpi, self.mode), **self._board_options)
+        self._twin: PanelBoard | None = None  # the same panels on hidden Agg figures, drawn ahead (see _warm_plan)
+        self._drawn_ahead: set[tuple] = set()  # the states the twin has drawn
+        self.warmer = Warmer(self._loop, self._warm_plan)
         for name, spec in PANELS.items():
             setattr(self, spec.attribute, self.board.panels.get(name))
         self.hosts = {name: FigureHost(self.board.figures[name], p.animated) for name, p in self.board.panels.items()}
@@ -370,6 +369,7 @@ class Explorer(widgets.VBox):
             self.compare = bool(compare)
             self.fit_step, self.log_steps = fit_step, log_steps
             self._pending.update(_STATE)
+        self.warmer.restart(delay=1.0)  # once the front end has shown the panels
 
     # --- public surface ------------------------------------------------------------------
     @property
@@ -417,6 +417,7 @@ class Explorer(widgets.VBox):
             cache.history = sweep[config]  # the same snapshots at the old steps: their entries stay valid
             self._caches[config] = cache
         self._theories.clear()
+        self._drawn_ahead.clear()  # the runs have changed: their states are drawn ahead again
         self._config = None
         state.setdefault("width", sweep.widths[0] if self.width not in sweep.widths else self.width)
         state.setdefault("depth", sweep.depths[0] if self.depth not in sweep.depths else self.depth)
@@ -493,10 +494,91 @@ class Explorer(widgets.VBox):
                 getattr(self, name).close()
         for child in self.children:
             close_tree(child)  # the groups, the grid and the cards nest their widgets
+        if hasattr(self, "warmer"):
+            self.warmer.stop()
+        self._twin = None
         getattr(self, "_caches", {}).clear()
         getattr(self, "_theories", {}).clear()
         getattr(self, "_ensembles", {}).clear()
         super().close()
+
+    def warm_up(self) -> None:
+        """Compute and draw ahead, now, what switching runs and layers will need.
+
+        In a Jupyter kernel this happens by itself in idle time (see :attr:`warmer`):
+        every snapshot of the run shown and of the runs one click away (another width,
+        depth, paradigm or seed), each layer's feature range, and the backgrounds of those
+        runs' and layers' panels, drawn on hidden twin figures. Then the first switch to
+        any of them restores a saved background instead of drawing the figures again.
+        Call this in a script or before a lecture to do it all at once.
+        """
+        self.warmer.run()
+
+    def _neighbours(self) -> list[Config]:
+        """The runs one click away: the run shown with one of width, depth, paradigm, seed changed."""
+        current, found = self._config, []
+        for name in ("width", "depth", "paradigm", "seed"):
+            for value in getattr(self.sweep, f"{name}s"):
+                config = dataclasses.replace(current, **{name: value})
+                if config != current and config in self.sweep and config not in found:
+                    found.append(config)
+        return found
+
+    def _warm_plan(self):
+        """The work ahead for the state shown, one small step per ``next()`` (run by :attr:`warmer`)."""
+        if self._config is None or (self.comm is None and self._loop is not None):
+            return  # not drawn yet, or closed
+        layer, step = self.layer, self.iteration
+        yield from self._cache(self._config).warm()
+        # the twin: the same panels on hidden Agg figures, whose backgrounds the shown hosts can restore
+        if self._twin is None:
+            dpi = self._board_options["dpi"]
+            self._twin = PanelBoard(
+                self.board.rows, self.board.context, lambda size: new_figure(size, dpi, "image"), **self._board_options
+            )
+            yield
+        names = [name for name in self._twin.names if not self._twin.specs[name].theory]
+        other_layers = [key for key in self.snapshots.keys if key != layer]
+        yield from self._draw_ahead(self._config, step, other_layers, ["features"])
+        for config in self._neighbours():
+            yield from self._cache(config).warm()
+            nearest = self.iteration_slider.nearest(step, self.sweep[config].steps)
+            keys = self._cache(config).keys
+            yield from self._draw_ahead(config, nearest, [layer if layer in keys else "0.weight"], names)
+            yield from self._draw_ahead(config, nearest, [key for key in keys if key != layer], ["features"])
+
+    def _draw_ahead(self, config: Config, step: int, layers, names):
+        """Draw ``names`` of the twin in ``config`` at ``step``, one layer after the other; keep their backgrounds."""
+        twin, names = self._twin, [name for name in names if name in self._twin.panels]
+        for layer in layers:
+            # each state once, at the step selected then: most panels' backgrounds do not depend on the step, and
+            # a panel whose limits grew at another step is drawn in full on the switch (then kept)
+            state = (config, layer, tuple(names), self.compare, self.fit_step, self.log_steps)
+            state += tuple((tuple(f.get_size_inches()), f.dpi) for f in self.board.figures.values())
+            if not names or state in self._drawn_ahead:
+                continue
+            self._drawn_ahead.add(state)
+            view = PanelView(
+                self.sweep[config],
+                self._cache(config),
+                step,
+                layer,
+                self.compare,
+                self._theory(config),
+                False,
+                self._ensemble(config),
+                self.fit_step,
+                self.log_steps,
+            )
+            twin.draw(view, STATES, names)
+            for name in names:
+                shown, hidden = self.board.figures[name], twin.figures[name]
+                if hidden.dpi != shown.dpi:  # ipympl draws at the screen's pixel ratio
+                    hidden.set_dpi(shown.dpi)
+                if tuple(hidden.get_size_inches()) != tuple(shown.get_size_inches()):  # resized in the browser
+                    hidden.set_size_inches(shown.get_size_inches())
+                if prerender(hidden, twin.panels[name].animated, self.hosts[name].backgrounds):
+                    yield
 
     # --- validation: against the run the (possibly new) width, depth, paradigm select ----
     def _run_config(self) -> Config:
@@ -590,6 +672,10 @@ class Explorer(widgets.VBox):
         """Settle the consequences of the pending changes, then redraw what they affect, once."""
         if not self._pending:
             return
+        with _prompt_sends():
+            self._flush_pending()
+
+    def _flush_pending(self) -> None:
         try:
             self._busy += 1
             try:
@@ -607,6 +693,7 @@ class Explorer(widgets.VBox):
         if self.error is not None:
             self.error = None
             self.errors.outputs = ()
+        self.warmer.restart()
 
     def _switch_run(self) -> None:
         config = self._run_config()
@@ -640,7 +727,8 @@ class Explorer(widgets.VBox):
         if self._loop is not None and needed and not theory.ready(needed):
             config, loop = self._config, self._loop
             theory.prepare(needed, lambda: loop.call_soon_threadsafe(self._theory_ready, config))
-        for name, full in self.board.draw(self._view(compute_theory=self._loop is None), pending).items():
+        # each panel is shown as soon as it is updated, the first row first
+        for name, full in self.board.draw_each(self._view(compute_theory=self._loop is None), pending):
             self.hosts[name].refresh(full=full)
         self._show_status()
 
@@ -699,6 +787,23 @@ class Explorer(widgets.VBox):
         self.status.value = (
             f"<span style='color:#b00'><b>{html.escape(type(exc).__name__)}</b>: {html.escape(str(exc))}</span>"
         )
+
+
+@contextlib.contextmanager
+def _prompt_sends(interval: float = 0.0005):
+    """Hand the GIL over every ``interval`` seconds (Python's default: 0.005) while the explorer redraws.
+
+    A Jupyter kernel sends its messages from a second thread, which needs the GIL for each
+    one; while the redraw holds it, a frame waits up to one switch interval per hand-over.
+    Every panel's frame then leaves the kernel as soon as it is ready, not after the next
+    panel's.
+    """
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, previous))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
 
 
 def _event_loop(background: bool | None):

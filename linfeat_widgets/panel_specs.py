@@ -577,11 +577,17 @@ class PanelBoard:
         dict: name of each panel updated -> whether its layout changed (a full redraw of
         its figure is due; otherwise redrawing its animated artists suffices).
         """
+        return dict(self.draw_each(view, changed, names))
+
+    def draw_each(self, view: PanelView, changed: Iterable[str] = STATES, names: Iterable[str] | None = None):
+        """:meth:`draw`, one panel at a time: yields (name, layout changed) after updating each panel.
+
+        A host can then show each panel as soon as it is updated, the first row first,
+        rather than after every panel's update.
+        """
         changed = frozenset(changed)
         chosen = set(self.names if names is None else names)
-        layout = {}
         for name, spec in self.specs.items():
             mine = spec.depends & changed if name in chosen else frozenset()
             if mine:
-                layout[name] = bool(spec.draw(self.panels[name], view, mine))
-        return layout
+                yield name, bool(spec.draw(self.panels[name], view, mine))

@@ -193,6 +193,7 @@ class SnapshotCache:
         self._model_step: int | None = None
         self._model = None
         self._ranges: dict[tuple[str, int], tuple[float, float]] = {}
+        self._per_step: dict[int, dict[str, tuple[float, float]]] = {}
 
     def __repr__(self) -> str:
         return (
@@ -250,9 +251,10 @@ class SnapshotCache:
     def feature_range(self, key: str) -> tuple[float, float]:
         """(min, max) of ``key``'s features over the whole run: the initialization and every saved step.
 
-        Computed once per key (and per length of the History, which a live run grows):
-        every snapshot's features on the grid, so the range holds the steps between the
-        first and the last too. The features computed on the way stay in the cache.
+        Every snapshot's features on the grid count, so the range holds the steps between
+        the first and the last too. Each snapshot is linearized once for all the keys
+        (:meth:`warm` can do it ahead, a step at a time); the features themselves are not
+        kept, so a range does not push the snapshots out of the cache.
         """
         key = self._check_key(key)
         steps = (0, *(int(s) for s in self.history.steps))
@@ -260,12 +262,45 @@ class SnapshotCache:
         if cached not in self._ranges:
             low, high = np.inf, -np.inf
             for step in steps:
-                values = self.features(step, key).values
-                values = values[np.isfinite(values)]
-                if values.size:
-                    low, high = min(low, float(values.min())), max(high, float(values.max()))
+                step_low, step_high = self._step_ranges(step)[key]
+                low, high = min(low, step_low), max(high, step_high)
             self._ranges[cached] = (low, high) if low <= high else (float("nan"), float("nan"))
         return self._ranges[cached]
+
+    def _step_ranges(self, step: int) -> dict[str, tuple[float, float]]:
+        """(min, max) of every key's kept features at ``step`` (inf, -inf where none is finite), computed once."""
+        if step not in self._per_step:
+            jacobian = None
+            ranges = {}
+            for key in self.keys:
+                if self.is_cached(step, key):
+                    values = self.features(step, key).values
+                else:
+                    jacobian = linearize(self.model(step), self.grid) if jacobian is None else jacobian
+                    block = jacobian.columns(key)
+                    values = block[:, kept_columns(block.shape[1], self.max_columns)]
+                values = values[np.isfinite(values)]
+                ranges[key] = (float(values.min()), float(values.max())) if values.size else (np.inf, -np.inf)
+            self._per_step[step] = ranges
+        return self._per_step[step]
+
+    def warm(self, steps=None):
+        """Compute ahead what the panels will ask for, one step per iteration: a generator.
+
+        For each of ``steps`` (default: the initialization, then every saved step from the
+        last backwards), its :meth:`snapshot` and its share of every key's
+        :meth:`feature_range`. Each ``next()`` does at most one step's work (a few
+        milliseconds), so a caller can stop between any two, e.g. when the user acts.
+        """
+        steps = (0, *(int(s) for s in self.history.steps[::-1])) if steps is None else steps
+        for step in steps:
+            step = self._check_step(step)
+            if not self.is_cached(step):
+                self.snapshot(step)
+                yield
+            if step not in self._per_step:
+                self._step_ranges(step)
+                yield
 
     def _compute_snapshot(self, step: int) -> Snapshot:
         model = self.model(step)

@@ -29,7 +29,9 @@ STAGES = {
     "themes": 6,  # fonts, line widths and grid sizes the board applies
     "panel_specs": 6,
     "export": 6.5,  # composes the panels on one Agg figure; the explorer and the command line use it
+    "figure_state": 6.5,  # what a figure's background shows, fingerprinted; matplotlib only
     "canvas": 7,
+    "warmup": 7,  # work ahead in the event loop's idle time; the explorer plans it
     "controls": 7,
     "player": 7,
     "dashboard": 7.5,  # the Explorer's control bar and panel grid
