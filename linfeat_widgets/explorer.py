@@ -27,7 +27,7 @@ import numpy as np
 from traitlets import Any, TraitError, TraitType, observe, validate
 
 from ._checks import check_float, check_int
-from .canvas import FigureHost, new_figure, prerender, resolve_mode
+from .canvas import FigureHost, new_figure, resolve_mode
 from .controls import (
     DepthSelector,
     IterationSlider,
@@ -42,13 +42,14 @@ from .dashboard import ChoiceView, close_tree, control_group, panel_card, panel_
 from .data import Dataset, make_dataset
 from .ensemble import EnsembleCache
 from .models import mlp_sizes
-from .panel_specs import DEFAULT_PANELS, PANELS, STATES, PanelBoard, PanelContext, PanelView
+from .panel_specs import DEFAULT_PANELS, PANELS, PanelBoard, PanelContext, PanelView
 from .player import PlayControl
 from .snapshots import SnapshotCache
 from .themes import check_layout, check_theme
 from .theory_cache import TheoryCache, linearized_history
 from .training import Config, History, Sweep, sweep
 from .training.minibatches import snapshot_steps
+from .twin import TwinBoard
 from .warmup import Warmer
 
 __all__ = ["Explorer", "explore"]
@@ -289,8 +290,7 @@ class Explorer(widgets.VBox):
         )
         self._board_options = dict(theme=theme, layout=check_layout(layout), dpi=dpi)
         self.board = PanelBoard(panels, context, lambda size: new_figure(size, dpi, self.mode), **self._board_options)
-        self._twin: PanelBoard | None = None  # the same panels on hidden Agg figures, drawn ahead (see _warm_plan)
-        self._drawn_ahead: set[tuple] = set()  # the states the twin has drawn
+        self._twin: TwinBoard | None = None  # the same panels on hidden figures, drawing ahead (see _warm_plan)
         self.warmer = Warmer(self._loop, self._warm_plan)
         for name, spec in PANELS.items():
             setattr(self, spec.attribute, self.board.panels.get(name))
@@ -417,7 +417,8 @@ class Explorer(widgets.VBox):
             cache.history = sweep[config]  # the same snapshots at the old steps: their entries stay valid
             self._caches[config] = cache
         self._theories.clear()
-        self._drawn_ahead.clear()  # the runs have changed: their states are drawn ahead again
+        if self._twin is not None:
+            self._twin.forget()  # the runs have changed: their states are drawn ahead again
         self._config = None
         state.setdefault("width", sweep.widths[0] if self.width not in sweep.widths else self.width)
         state.setdefault("depth", sweep.depths[0] if self.depth not in sweep.depths else self.depth)
@@ -528,57 +529,38 @@ class Explorer(widgets.VBox):
         """The work ahead for the state shown, one small step per ``next()`` (run by :attr:`warmer`)."""
         if self._config is None or (self.comm is None and self._loop is not None):
             return  # not drawn yet, or closed
-        layer, step = self.layer, self.iteration
-        yield from self._cache(self._config).warm()
-        # the twin: the same panels on hidden Agg figures, whose backgrounds the shown hosts can restore
+        current, layer, step = self._config, self.layer, self.iteration
+        yield from self._cache(current).warm()
         if self._twin is None:
-            dpi = self._board_options["dpi"]
-            self._twin = PanelBoard(
-                self.board.rows, self.board.context, lambda size: new_figure(size, dpi, "image"), **self._board_options
-            )
+            self._twin = TwinBoard(self.board, self.hosts, **self._board_options)
             yield
-        names = [name for name in self._twin.names if not self._twin.specs[name].theory]
-        other_layers = [key for key in self.snapshots.keys if key != layer]
-        yield from self._draw_ahead(self._config, step, other_layers, ["features"])
+        for key in self.snapshots.keys:
+            if key != layer:
+                yield from self._twin.draw_ahead(current, self._view_of(current, step, key), ["features"])
         for config in self._neighbours():
             yield from self._cache(config).warm()
             nearest = self.iteration_slider.nearest(step, self.sweep[config].steps)
             keys = self._cache(config).keys
-            yield from self._draw_ahead(config, nearest, [layer if layer in keys else "0.weight"], names)
-            yield from self._draw_ahead(config, nearest, [key for key in keys if key != layer], ["features"])
+            shown = layer if layer in keys else "0.weight"
+            yield from self._twin.draw_ahead(config, self._view_of(config, nearest, shown), self._twin.names)
+            for key in keys:
+                if key != shown:
+                    yield from self._twin.draw_ahead(config, self._view_of(config, nearest, key), ["features"])
 
-    def _draw_ahead(self, config: Config, step: int, layers, names):
-        """Draw ``names`` of the twin in ``config`` at ``step``, one layer after the other; keep their backgrounds."""
-        twin, names = self._twin, [name for name in names if name in self._twin.panels]
-        for layer in layers:
-            # each state once, at the step selected then: most panels' backgrounds do not depend on the step, and
-            # a panel whose limits grew at another step is drawn in full on the switch (then kept)
-            state = (config, layer, tuple(names), self.compare, self.fit_step, self.log_steps)
-            state += tuple((tuple(f.get_size_inches()), f.dpi) for f in self.board.figures.values())
-            if not names or state in self._drawn_ahead:
-                continue
-            self._drawn_ahead.add(state)
-            view = PanelView(
-                self.sweep[config],
-                self._cache(config),
-                step,
-                layer,
-                self.compare,
-                self._theory(config),
-                False,
-                self._ensemble(config),
-                self.fit_step,
-                self.log_steps,
-            )
-            twin.draw(view, STATES, names)
-            for name in names:
-                shown, hidden = self.board.figures[name], twin.figures[name]
-                if hidden.dpi != shown.dpi:  # ipympl draws at the screen's pixel ratio
-                    hidden.set_dpi(shown.dpi)
-                if tuple(hidden.get_size_inches()) != tuple(shown.get_size_inches()):  # resized in the browser
-                    hidden.set_size_inches(shown.get_size_inches())
-                if prerender(hidden, twin.panels[name].animated, self.hosts[name].backgrounds):
-                    yield
+    def _view_of(self, config: Config, step: int, layer: str) -> PanelView:
+        """What the panels would show for ``config`` at ``step`` and ``layer``, the other settings as they are."""
+        return PanelView(
+            self.sweep[config],
+            self._cache(config),
+            step,
+            layer,
+            self.compare,
+            self._theory(config),
+            False,  # a theory panel is not drawn ahead
+            self._ensemble(config),
+            self.fit_step,
+            self.log_steps,
+        )
 
     # --- validation: against the run the (possibly new) width, depth, paradigm select ----
     def _run_config(self) -> Config:

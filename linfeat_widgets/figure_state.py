@@ -36,6 +36,7 @@ from matplotlib.offsetbox import OffsetBox
 from matplotlib.patches import Patch
 from matplotlib.spines import Spine
 from matplotlib.text import Text
+from matplotlib.ticker import NullLocator
 
 __all__ = ["static_fingerprint"]
 
@@ -80,7 +81,9 @@ def _axes(h: _Hasher, ax: Axes) -> None:
 
 def _axis(h: _Hasher, axis: Axis) -> None:
     # the ticks follow from the limits, the locators and the formatters: hash where they fall and what they say
-    for ticker, locs in ((axis.major, axis.get_majorticklocs()), (axis.minor, axis.get_minorticklocs())):
+    # the locators' own output (get_minorticklocs would locate the major ticks a second time to drop overlaps)
+    minor = np.zeros(0) if isinstance(axis.minor.locator, NullLocator) else np.asarray(axis.minor.locator())
+    for ticker, locs in ((axis.major, np.asarray(axis.major.locator())), (axis.minor, minor)):
         h.array(locs)
         h.value(type(ticker.locator).__name__, type(ticker.formatter).__name__, ticker.formatter.format_ticks(locs))
     h.value(axis.get_inverted(), getattr(axis, "_major_tick_kw", None), getattr(axis, "_minor_tick_kw", None))
@@ -121,9 +124,15 @@ def _text(h: _Hasher, text: Text) -> None:
 
 
 def _collection(h: _Hasher, collection: Collection) -> None:
-    for path in collection.get_paths():
-        h.array(path.vertices)
-        h.array(np.zeros(0) if path.codes is None else path.codes)
+    paths = collection.get_paths()
+    # one hash for all the paths (a layer's features are a hundred lines): their vertices end to end, and the lengths
+    h.array(np.array([len(path.vertices) for path in paths]))
+    if paths:
+        h.array(np.concatenate([path.vertices for path in paths]))
+        codes = [path.codes for path in paths if path.codes is not None]
+        h.value(len(codes))
+        if codes:
+            h.array(np.concatenate(codes))
     h.array(collection.get_offsets())
     h.array(collection.get_facecolor())
     h.array(collection.get_edgecolor())

@@ -32,6 +32,7 @@ STAGES = {
     "figure_state": 6.5,  # what a figure's background shows, fingerprinted; matplotlib only
     "canvas": 7,
     "warmup": 7,  # work ahead in the event loop's idle time; the explorer plans it
+    "twin": 7,  # the panels on hidden figures, drawing other states ahead for the shown hosts
     "controls": 7,
     "player": 7,
     "dashboard": 7.5,  # the Explorer's control bar and panel grid
