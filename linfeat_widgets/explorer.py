@@ -156,6 +156,8 @@ class Explorer(widgets.VBox):
         ``"spectrum_history"``) in a background thread, the panels saying "computing…"
         until they are drawn, so that the kernel stays responsive. Default: when a running
         event loop (a Jupyter kernel's) can draw them afterwards; otherwise on first use.
+        With that event loop the explorer also works ahead whenever the controls rest for
+        0.3 s (see :meth:`warm_up`).
 
     Attributes
     ----------
@@ -182,6 +184,8 @@ class Explorer(widgets.VBox):
     errors : Output where an error raised while redrawing is shown (it is also raised).
     sweep, history, snapshots : the sweep, the History shown and its SnapshotCache.
     mode : ``"ipympl"`` or ``"image"``.
+    warmer : the :class:`~linfeat_widgets.warmup.Warmer` that works ahead in the kernel's
+        idle time (``warmer.done``: all done for the state shown).
     """
 
     # checked by the validators below, which name what is accepted (a wrong type included)

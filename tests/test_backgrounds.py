@@ -326,3 +326,29 @@ def test_ipympl_frames_are_matplotlibs_protocol_with_a_faster_encoder():
     changed = (now != pixels).any(axis=2)
     assert changed.any() and np.array_equal(diff[changed], now[changed]) and (diff[~changed] == 0).all()
     assert encode_png(now) == encode_png(now.copy())
+
+
+def test_ipympl_full_refresh_is_drawn_and_sent_at_once_once_a_front_end_shows_the_canvas(monkeypatch):
+    pytest.importorskip("ipympl")
+    figure = new_figure((3, 2), 60, "ipympl")
+    ax = figure.add_subplot()
+    (moving,) = ax.plot([0, 1], [0, 1], animated=True)
+    host = FigureHost(figure, [moving])
+    canvas = figure.canvas
+    idle, frames = [], []
+    monkeypatch.setattr(canvas, "draw_idle", lambda: idle.append(1))
+    monkeypatch.setattr(canvas, "send_binary", lambda data: frames.append(bytes(data)))
+    host.refresh(full=True)
+    assert idle == [1] and frames == [] and host.awaiting_draw  # no front end yet: it asks for a frame when shown
+    canvas.syncing_data_url = False  # what ipympl sets when a front end says "initialized"
+    host.refresh(full=True)
+    assert idle == [1] and len(frames) == 1 and frames[0].startswith(b"\x89PNG") and not host.awaiting_draw
+    moving.set_ydata([1, 0])
+    host.refresh()
+    assert len(frames) == 2 and host.blits == 1 and host.full_draws == 2
+    first = ax.get_ylim()
+    ax.set_ylim(-1, 2)
+    host.refresh(full=True)
+    ax.set_ylim(*first)  # back to a state drawn before
+    host.refresh(full=True)
+    assert host.full_draws == 3 and host.restores == 1 and len(frames) == 4
