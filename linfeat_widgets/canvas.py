@@ -19,8 +19,8 @@ redrawn when only the snapshot moves.
 A host keeps the backgrounds of the states it has drawn, keyed by the figure's
 :func:`~linfeat_widgets.figure_state.static_fingerprint`, in a :class:`BackgroundStore`: a
 switch back to a width or a layer shown before restores that state's background instead of
-drawing the figure again. A hidden twin figure can fill the store ahead of time
-(:meth:`FigureHost.prerender`), so that even a first switch can blit.
+drawing the figure again. A hidden twin of the figure can fill the store ahead of time
+(:func:`prerender`), so that even a first switch can blit.
 
 Under ipympl the frames sent to the browser are encoded by :func:`encode_png` (zlib level
 1, no row filters) rather than by Pillow: a frame of a blit is mostly unchanged pixels,
@@ -87,7 +87,7 @@ def _ipympl_canvas_class():
     """The canvas class of ipympl, sending its frames encoded by :func:`encode_png` (made once, on first use)."""
     backend = importlib.import_module("ipympl.backend_nbagg")
 
-    class Canvas(backend.Canvas):
+    class FastFrameCanvas(backend.Canvas):
         """An ipympl canvas whose frames are PNGs of :func:`encode_png`: the same protocol, a faster encoder."""
 
         def get_diff_image(self):
@@ -109,9 +109,7 @@ def _ipympl_canvas_class():
             self._png_is_old = False
             return encode_png(np.ascontiguousarray(sent).view(np.uint8).reshape(*sent.shape, 4))
 
-    Canvas.__module__ = __name__
-    Canvas.__qualname__ = "ipympl_Canvas"
-    return Canvas
+    return FastFrameCanvas
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -164,9 +162,9 @@ def _is_ipympl_canvas(canvas) -> bool:
 class BackgroundStore:
     """Saved backgrounds by static fingerprint, least recently used dropped beyond ``max_bytes``.
 
-    Shared by a shown figure's host and the host of its hidden twin, which draws other
-    states ahead of time (the fingerprint holds the size and dpi, so only a background of
-    the same pixels can match).
+    A shown figure's host keeps what it draws here, and :func:`prerender` adds what a hidden
+    twin of the figure draws ahead (the fingerprint holds the size and dpi, so only a
+    background of the same pixels can match).
 
     Attributes
     ----------
