@@ -21,6 +21,7 @@ from . import export
 from .data import make_dataset
 from .models import INITS
 from .panel_specs import DEFAULT_PANELS, PANELS, PanelView
+from .themes import THEMES
 from .training import BACKENDS, PARADIGMS, snapshot_steps, sweep
 
 __all__ = ["main", "parser"]
@@ -142,6 +143,9 @@ def _add_drawing_options(p: argparse.ArgumentParser, dpi: float) -> None:
     )
     group.add_argument("--layer", default="0.weight", help="whose features to draw: e.g. 0.weight, 2.weight or all")
     group.add_argument("--dpi", type=_positive_float, default=dpi, help=f"resolution (default {dpi:g})")
+    group.add_argument(
+        "--theme", choices=tuple(THEMES), default="default", help="fonts and lines: default, or lecture for slides"
+    )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -267,7 +271,7 @@ def _figures(p: argparse.ArgumentParser, args) -> int:
         for step in steps if config.paradigm != "ridge" else [int(history.steps[-1])]:
             name = f"w{config.width}_d{config.depth}_{config.paradigm}_step{step}.{args.format}"
             path = export.save_figure(
-                args.out / name, dataclasses.replace(view, step=step), panels=panels, dpi=args.dpi
+                args.out / name, dataclasses.replace(view, step=step), panels=panels, dpi=args.dpi, theme=args.theme
             )
             written += 1
             if not args.quiet:
@@ -303,7 +307,9 @@ def _animate(p: argparse.ArgumentParser, args) -> int:
     if steps[-1] != int(history.steps[-1]):
         steps.append(int(history.steps[-1]))  # always end on the trained network
     view = PanelView.of(history, data, layer=args.layer)
-    path = export.animate(args.out, view, steps, args.fps, panels=panels, dpi=args.dpi, progress=not args.quiet)
+    path = export.animate(
+        args.out, view, steps, args.fps, panels=panels, dpi=args.dpi, progress=not args.quiet, theme=args.theme
+    )
     if not args.quiet:
         print(f"{path}: {len(steps)} frames at {args.fps:g} frames per second")
     return 0

@@ -446,21 +446,24 @@ class Explorer(widgets.VBox):
         """Save the panels shown, at the selected step, as one figure titled with the status line.
 
         PNG, SVG or PDF by ``path``'s extension; ``dpi`` sets a PNG's resolution (default
-        150). Drawn on its own figure (see :mod:`linfeat_widgets.export`): the widget is not
-        touched. An earlier file at ``path`` is replaced only once the new one is complete.
-        Returns the Path written.
+        150). The explorer's theme, at the panels' registered sizes. Drawn on its own figure
+        (see :mod:`linfeat_widgets.export`): the widget is not touched. An earlier file at
+        ``path`` is replaced only once the new one is complete. Returns the Path written.
         """
         from .export import save_figure
 
-        return save_figure(path, self.view(), panels=self.board.rows, context=self.board.context, dpi=dpi)
+        return save_figure(
+            path, self.view(), panels=self.board.rows, context=self.board.context, dpi=dpi, theme=self.board.theme
+        )
 
     def animate(self, path, steps=None, fps: float = 10, *, dpi: float = 80, progress: bool = True):
         """Write an animation of the panels shown over saved steps of the run shown: GIF or MP4.
 
         ``steps``: the saved steps to show, in order (default all of them); ``fps``: frames
         per second. GIF through Pillow, MP4 through imageio-ffmpeg (``pip install
-        imageio-ffmpeg``). Frames are drawn headless by the same panels on their own
-        figure, with a progress bar; the widget on screen is not touched. Returns the Path.
+        imageio-ffmpeg``). Frames are drawn headless by the same panels, in the explorer's
+        theme, on their own figure, with a progress bar; the widget on screen is not
+        touched. Returns the Path.
         """
         from .export import animate
 
@@ -473,6 +476,7 @@ class Explorer(widgets.VBox):
             context=self.board.context,
             dpi=dpi,
             progress=progress,
+            theme=self.board.theme,
         )
 
     def close(self) -> None:

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from ._checks import check_float
 from ._files import write_atomically
 from .panel_specs import DEFAULT_PANELS, PANELS, STATES, PanelBoard, PanelContext, PanelView, panel_rows
+from .themes import Theme, check_theme
 from .training import History
 
 __all__ = [
@@ -79,6 +80,8 @@ class PanelFigure:
         principal features, linearized overlay); ``animated`` is ignored (the panels are
         built animated, for :meth:`frame`; a saved file shows every artist).
     dpi : resolution of the figure (pixels per inch).
+    theme : ``"default"``, ``"lecture"`` (large fonts and thick lines, for slides) or a
+        :class:`~linfeat_widgets.themes.Theme`, as the Explorer takes it.
 
     Attributes
     ----------
@@ -87,10 +90,17 @@ class PanelFigure:
     title : the title's Text artist.
     """
 
-    def __init__(self, panels: str | Iterable = DEFAULT_PANELS, context: PanelContext | None = None, dpi: float = 80):
+    def __init__(
+        self,
+        panels: str | Iterable = DEFAULT_PANELS,
+        context: PanelContext | None = None,
+        dpi: float = 80,
+        theme: str | Theme = "default",
+    ):
         if not isinstance(context, PanelContext):
             raise ValueError(f"context must be a PanelContext; got {type(context).__name__}")
         dpi = check_float("dpi", dpi, positive=True)
+        theme = check_theme(theme)
         rows = panel_rows(panels)
         widths = [sum(PANELS[name].size[0] for name in row) for row in rows]
         heights = [max(PANELS[name].size[1] for name in row) for row in rows]
@@ -113,9 +123,11 @@ class PanelFigure:
         queue = iter(cells)
         # animated artists: a canvas.draw() leaves them out (the background to blit over),
         # savefig draws them
-        self.board = PanelBoard(rows, dataclasses.replace(context, animated=True), lambda size: next(queue))
+        self.board = PanelBoard(
+            rows, dataclasses.replace(context, animated=True), lambda size: next(queue), theme=theme
+        )
         assert list(self.board.figures.values()) == cells, "the board built its figures out of row order"
-        self.title = self.figure.suptitle("", y=1 - 0.08 / total_height, va="top", fontsize=11)
+        self.title = self.figure.suptitle("", y=1 - 0.08 / total_height, va="top", fontsize=theme.label_size)
         self._last: tuple | None = None
         self._background = None
 
@@ -204,6 +216,7 @@ def save_figure(
     context: PanelContext | None = None,
     title: str | None = None,
     dpi: float | None = None,
+    theme: str | Theme = "default",
 ) -> Path:
     """Save the panels of ``view`` as one figure: PNG, SVG or PDF by ``path``'s extension.
 
@@ -216,6 +229,8 @@ def save_figure(
     context : how to build the panels; default :func:`context_of` the view.
     title : the figure's title; default :func:`status_line` of the view's step.
     dpi : resolution of a PNG (default 150; SVG and PDF are vector graphics).
+    theme : the panels' fonts and lines: ``"default"``, ``"lecture"`` (for slides) or a
+        :class:`~linfeat_widgets.themes.Theme`.
 
     Returns
     -------
@@ -223,7 +238,7 @@ def save_figure(
     """
     path = _check_path(path, FIGURE_FORMATS)
     dpi = 150.0 if dpi is None else check_float("dpi", dpi, positive=True)
-    composed = PanelFigure(panels, context_of(view) if context is None else context, dpi=dpi)
+    composed = PanelFigure(panels, context_of(view) if context is None else context, dpi=dpi, theme=theme)
     try:
         composed.draw(view, title)
         fmt = path.suffix.lower().lstrip(".")
@@ -267,6 +282,7 @@ def animate(
     context: PanelContext | None = None,
     dpi: float = 80,
     progress: bool = True,
+    theme: str | Theme = "default",
 ) -> Path:
     """Write an animation over saved steps: GIF through Pillow, MP4 through imageio-ffmpeg.
 
@@ -283,6 +299,7 @@ def animate(
     panels, context : as for :func:`save_figure`.
     dpi : resolution of the frames.
     progress : show a progress bar (tqdm) while drawing.
+    theme : as for :func:`save_figure`.
 
     Returns
     -------
@@ -292,6 +309,7 @@ def animate(
     chosen = _check_steps(steps, view.history)
     fps = _check_fps(fps)
     dpi = check_float("dpi", dpi, positive=True)
+    theme = check_theme(theme)
     if path.suffix.lower() == ".mp4":
         try:
             import imageio_ffmpeg
@@ -306,7 +324,7 @@ def animate(
 
     from tqdm.auto import tqdm
 
-    composed = PanelFigure(panels, context_of(view) if context is None else context, dpi=dpi)
+    composed = PanelFigure(panels, context_of(view) if context is None else context, dpi=dpi, theme=theme)
 
     def frames():
         with tqdm(total=len(chosen), desc=f"animate {path.name}", unit="frame", disable=not progress) as bar:

@@ -126,6 +126,7 @@ def test_help_and_a_bad_option_as_a_user_runs_them(tmp_path):
         (["figures", "--out", "d", "--sigma", "nan"], "--sigma"),
         (["figures", "--out", "d", "--seed", "-3"], "--seed"),
         (["figures", "--out", "d", "--init", "gaussian"], "--init"),
+        (["figures", "--out", "d", "--theme", "projector"], "--theme"),
         (["animate", "--out", "run.avi"], "--out"),
         (["animate", "--out", "run.gif", "--fps", "0"], "--fps"),
         (["animate", "--out", "run.gif", "--fps", "500"], "--fps"),
@@ -141,3 +142,11 @@ def test_bad_options_exit_2_naming_them(tmp_path, monkeypatch, capsys, args, opt
     assert exit.value.code == 2
     assert option in capsys.readouterr().err.splitlines()[-1]
     assert not list(tmp_path.iterdir())  # nothing trained, nothing written
+
+
+def test_figures_in_the_lecture_theme(tmp_path):
+    args = ("figures", "--widths", 3, "--steps", "last", "--panels", "prediction", *SMALL)
+    assert main_in_process(*args, "--out", tmp_path / "default") == 0
+    assert main_in_process(*args, "--out", tmp_path / "lecture", "--theme", "lecture") == 0
+    default, lecture = (np.asarray(Image.open(tmp_path / d / "w3_d1_all_step60.png")) for d in ("default", "lecture"))
+    assert default.shape == lecture.shape and not np.array_equal(default, lecture)

@@ -276,3 +276,49 @@ def test_export_draws_with_the_registered_panels(view):
     snapshot = view.snapshots.snapshot(view.step)
     line = composed.board.panels["prediction"]
     assert any(np.allclose(artist.get_ydata(), snapshot.prediction) for artist in line.ax.lines)
+
+
+# --- themes -------------------------------------------------------------------------------
+def _tick_sizes(composed):
+    return {label.get_fontsize() for p in composed.board.panels.values() for label in p.ax.get_xticklabels()}
+
+
+def test_panel_figure_in_the_lecture_theme(view):
+    lecture = lf.THEMES["lecture"]
+    default = export.PanelFigure(context=export.context_of(view), dpi=40)
+    big = export.PanelFigure(context=export.context_of(view), dpi=40, theme="lecture")
+    assert big.board.theme is lecture and default.board.theme.name == "default"
+    assert _tick_sizes(big) == {lecture.font_size} and _tick_sizes(default) == {lf.THEMES["default"].font_size}
+    assert big.title.get_fontsize() == lecture.label_size > default.title.get_fontsize()
+    # the same registered sizes: a slide's figure is as large, its lettering larger
+    assert tuple(big.figure.get_size_inches()) == tuple(default.figure.get_size_inches())
+    with pytest.raises(ValueError, match="theme"):
+        export.PanelFigure(context=export.context_of(view), theme="projector")
+
+
+def test_explorer_saves_and_animates_in_its_own_theme(history, small, tmp_path, monkeypatch):
+    previous = matplotlib.get_backend()
+    matplotlib.use("Agg")
+    e = lf.Explorer(history, data=small, n_grid=64, max_lines=12, mode="image", theme="lecture")
+    built = []
+    original = export.PanelFigure.__init__
+
+    def record(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        built.append(self.board.theme.name)
+
+    monkeypatch.setattr(export.PanelFigure, "__init__", record)
+    try:
+        lecture = e.save_figure(tmp_path / "lecture.png", dpi=40)
+        e.animate(tmp_path / "lecture.gif", steps=[100, 400], dpi=30, progress=False)
+    finally:
+        e.close()
+        matplotlib.use(previous)
+    assert built == ["lecture", "lecture"]
+    default = export.save_figure(tmp_path / "default.png", e.view(), dpi=40)
+    a, b = (np.asarray(Image.open(p)) for p in (lecture, default))
+    assert a.shape == b.shape and not np.array_equal(a, b)
+    with pytest.raises(ValueError, match="theme"):
+        export.save_figure(tmp_path / "x.png", e.view(), theme=3)
+    with pytest.raises(ValueError, match="theme"):
+        export.animate(tmp_path / "x.gif", e.view(), theme="big")
