@@ -555,8 +555,12 @@ class Explorer(widgets.VBox):
                 if key != shown:
                     yield from self._twin.draw_ahead(config, self._view_of(config, nearest, key), ["features"])
 
-    def _view_of(self, config: Config, step: int, layer: str) -> PanelView:
-        """What the panels would show for ``config`` at ``step`` and ``layer``, the other settings as they are."""
+    def _view_of(self, config: Config, step: int, layer: str, compute_theory: bool = False) -> PanelView:
+        """What the panels would show for ``config`` at ``step`` and ``layer``, the other settings as they are.
+
+        ``compute_theory``: a theory panel computes its arrays on the spot (see :class:`PanelView`);
+        never when drawing ahead.
+        """
         return PanelView(
             self.sweep[config],
             self._cache(config),
@@ -564,7 +568,7 @@ class Explorer(widgets.VBox):
             layer,
             self.compare,
             self._theory(config),
-            False,  # a theory panel is not drawn ahead
+            compute_theory,
             self._ensemble(config),
             self.fit_step,
             self.log_steps,
@@ -723,20 +727,7 @@ class Explorer(widgets.VBox):
         self._show_status()
 
     def _view(self, compute_theory: bool = True) -> PanelView:
-        theory = self._theory(self._config)
-        ensemble = self._ensemble(self._config)
-        return PanelView(
-            self.history,
-            self.snapshots,
-            self.iteration,
-            self.layer,
-            self.compare,
-            theory,
-            compute_theory,
-            ensemble,
-            self.fit_step,
-            self.log_steps,
-        )
+        return self._view_of(self._config, self.iteration, self.layer, compute_theory)
 
     def _theory_ready(self, config: Config) -> None:
         """Draw the theory panels once their arrays, computed in the background, are there (in the event loop)."""

@@ -277,8 +277,7 @@ class SnapshotCache:
                     values = self.features(step, key).values
                 else:
                     jacobian = linearize(self.model(step), self.grid) if jacobian is None else jacobian
-                    block = jacobian.columns(key)
-                    values = block[:, kept_columns(block.shape[1], self.max_columns)]
+                    values, _ = self._kept(jacobian.columns(key))
                 values = values[np.isfinite(values)]
                 ranges[key] = (float(values.min()), float(values.max())) if values.size else (np.inf, -np.inf)
             self._per_step[step] = ranges
@@ -323,10 +322,14 @@ class SnapshotCache:
             principal_features=_read_only(spectrum.principal_features),
         )
 
+    def _kept(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The columns of ``block`` (m, c) that are drawn, and their indices (see :func:`kept_columns`)."""
+        columns = kept_columns(block.shape[1], self.max_columns)
+        return (block if len(columns) == block.shape[1] else block[:, columns]), columns
+
     def _compute_features(self, step: int, key: str) -> LayerFeatures:
         block = linearize(self.model(step), self.grid).columns(key)
-        columns = kept_columns(block.shape[1], self.max_columns)
-        values = block if len(columns) == block.shape[1] else block[:, columns]
+        values, columns = self._kept(block)
         return LayerFeatures(
             step=step,
             key=key,

@@ -8,6 +8,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 import linfeat_widgets as lf
 
 
+@pytest.fixture
+def agg_backend():
+    """pyplot's backend set to Agg for the test, the previous one restored after it."""
+    import matplotlib
+
+    previous = matplotlib.get_backend()
+    matplotlib.use("Agg")
+    yield
+    matplotlib.use(previous)
+
+
 @pytest.fixture(scope="session")
 def data():
     """The homework's dataset (read-only arrays, safe to share)."""

@@ -3,7 +3,6 @@
 import asyncio
 import io
 
-import matplotlib
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,11 +22,8 @@ pytestmark = pytest.mark.filterwarnings(
 
 
 @pytest.fixture(autouse=True)
-def agg():
-    previous = matplotlib.get_backend()
-    matplotlib.use("Agg")
-    yield
-    matplotlib.use(previous)
+def agg(agg_backend):
+    """Every test here under Agg (the shared fixture in conftest.py)."""
 
 
 @pytest.fixture(scope="module")

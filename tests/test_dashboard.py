@@ -2,7 +2,6 @@
 
 import html
 
-import matplotlib
 import numpy as np
 import pytest
 
@@ -15,11 +14,8 @@ pytestmark = pytest.mark.filterwarnings(
 
 
 @pytest.fixture(autouse=True)
-def agg():
-    previous = matplotlib.get_backend()
-    matplotlib.use("Agg")
-    yield
-    matplotlib.use(previous)
+def agg(agg_backend):
+    """Every test here under Agg (the shared fixture in conftest.py)."""
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """The Explorer over a sweep of several seeds: a seed selector, quartile bands in two panels."""
 
-import matplotlib
 import numpy as np
 import pytest
 
@@ -11,11 +10,8 @@ SEEDS = (0, 1, 2, 3, 4)
 
 
 @pytest.fixture(autouse=True)
-def agg():
-    previous = matplotlib.get_backend()
-    matplotlib.use("Agg")
-    yield
-    matplotlib.use(previous)
+def agg(agg_backend):
+    """Every test here under Agg (the shared fixture in conftest.py)."""
 
 
 @pytest.fixture(scope="module")
